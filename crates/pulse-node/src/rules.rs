@@ -1,0 +1,1 @@
+//! Binding for `pulse_core::rules` (filled in by its crate's work).

@@ -1,0 +1,2 @@
+/** PulseStream's public API. */
+export { native } from './core/native.js';
