@@ -168,8 +168,7 @@ export function buildAudit(args: {
   };
 }
 
-export async function writeAudit(store: ObjectStore, report: AuditReport): Promise<string> {
-  const key = auditKey(report.runId);
+export async function writeAudit(store: ObjectStore, report: AuditReport, key: string = auditKey(report.runId)): Promise<string> {
   await store.put(key, Buffer.from(JSON.stringify(report, null, 2) + '\n'), { contentType: 'application/json' });
   return key;
 }

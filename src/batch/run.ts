@@ -202,9 +202,9 @@ export function emitObject(events: EventLog, r: ObjectResult): void {
 }
 
 /** Audit report, run.end, final event log write, unlock: done whatever happened before. */
-export async function finishRun(store: ObjectStore, events: EventLog, lock: RunLock | undefined, audit: AuditReport, log: Logger): Promise<void> {
+export async function finishRun(store: ObjectStore, events: EventLog, lock: RunLock | undefined, audit: AuditReport, log: Logger, key?: string): Promise<void> {
   try {
-    await writeAudit(store, audit);
+    await writeAudit(store, audit, key);
   } catch (err) {
     log.error({ err }, 'could not write the audit report');
   }
