@@ -9,15 +9,18 @@
  * at most `window` objects ahead of the oldest unfolded one, which bounds the
  * states held at once.
  */
-import type { Pipeline } from './pipeline-port.js';
+/** Anything whose states merge into one another, like the fused pipeline's views. */
+export interface Mergeable<T> {
+  merge(other: T): void;
+}
 
-export class OrderedFold {
-  private readonly waiting = new Map<number, Pipeline | undefined>();
+export class OrderedFold<T extends Mergeable<T>> {
+  private readonly waiting = new Map<number, T | undefined>();
   private next = 0;
   private readonly roomWaiters: { position: number; resolve: () => void }[] = [];
 
   constructor(
-    readonly into: Pipeline,
+    readonly into: T,
     private readonly window: number,
   ) {
     if (window < 1) throw new RangeError('fold window must be at least 1');
@@ -30,7 +33,7 @@ export class OrderedFold {
   }
 
   /** Hands over the states of the object at `position` (undefined: it failed, nothing to fold). */
-  add(position: number, states: Pipeline | undefined): void {
+  add(position: number, states: T | undefined): void {
     this.waiting.set(position, states);
     while (this.waiting.has(this.next)) {
       const p = this.waiting.get(this.next);

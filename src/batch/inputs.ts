@@ -83,6 +83,20 @@ function toInput(info: ObjectInfo): InputObject {
   return { key: info.key, etag: info.etag, size: info.size };
 }
 
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Parses `i/n` (0 ≤ i < n). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index >= 0 && index < count)) throw new RangeError(`invalid shard '${text}': use i/n with 0 ≤ i < n, e.g. 0/4`);
+  return { index, count };
+}
+
 /** Objects of shard `index` of `count`: those whose position mod count is index. */
 export function shardOf<T>(items: readonly T[], index: number, count: number): { item: T; position: number }[] {
   return items.map((item, position) => ({ item, position })).filter((x) => x.position % count === index);

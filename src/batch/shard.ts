@@ -15,7 +15,7 @@ import { MIN_EVENT_TIME } from './alignment.js';
 import { buildAudit, EXIT_CODES, summarise, type AuditContext, type PublishedView, type RunStatus } from './audit.js';
 import { EventLog, eventsKey, runPrefix } from './events.js';
 import { versionOf } from './ids.js';
-import { shardOf, type InputObject, type PartitionRange } from './inputs.js';
+import { shardOf, type InputObject, type PartitionRange, type Shard } from './inputs.js';
 import type { BatchJob } from './job.js';
 import { RunLock } from './lock.js';
 import { createPipeline, type ObjectResult } from './object.js';
@@ -26,19 +26,7 @@ import { publishViews } from './publish.js';
 import { runRejectPrefix } from './rejects.js';
 import { classify, emitObject, finishRun, objectJob, openStores, RunFailure, statusOf, totalBytes, type RunResult } from './run.js';
 
-export interface Shard {
-  index: number;
-  count: number;
-}
-
-/** Parses `i/n` (0 ≤ i < n). */
-export function parseShard(text: string): Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || !(count >= 1) || !(index >= 0 && index < count)) throw new RunFailure('failed', `invalid shard '${text}': use i/n with 0 ≤ i < n, e.g. 0/4`);
-  return { index, count };
-}
+export { parseShard, type Shard } from './inputs.js';
 
 export function shardPrefix(runId: string, index: number): string {
   return `${runPrefix(runId)}shards/${index}/`;

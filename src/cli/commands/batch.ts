@@ -2,11 +2,11 @@
 import { Option, type Command } from 'commander';
 import { batchJobFromConfig } from '../../batch/from-config.js';
 import { isRunId, newRunId } from '../../batch/ids.js';
-import { partitionProblem, type PartitionRange } from '../../batch/inputs.js';
+import { parseShard, partitionProblem, type PartitionRange, type Shard } from '../../batch/inputs.js';
 import type { BatchProgress } from '../../batch/progress.js';
 import { RunFailure, runBatch, type RunResult } from '../../batch/run.js';
 import { runSchedule } from '../../batch/schedule.js';
-import { mergeShards, parseShard, runShard } from '../../batch/shard.js';
+import { mergeShards, runShard } from '../../batch/shard.js';
 import { auditKey } from '../../batch/events.js';
 import { layerLogger } from '../../observability/logger.js';
 import { createProgress, type ProgressReporter } from '../../observability/progress.js';
@@ -35,6 +35,14 @@ function partitions(flags: RunFlags): PartitionRange {
   }
   if (flags.from && flags.to && flags.from.slice(0, 10) > flags.to.slice(0, 10)) throw new CliError(`--from ${flags.from} is after --to ${flags.to}`);
   return { ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}) };
+}
+
+function shardFlag(text: string): Shard {
+  try {
+    return parseShard(text);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }
 
 /** Feeds a progress reporter (bar on a terminal, log lines elsewhere) from a run. */
@@ -90,7 +98,7 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
         let result: RunResult;
         if (flags.shard !== undefined) {
           if (flags.runId === undefined) throw new CliError('--shard needs --run-id: every shard of one run must share it');
-          result = await runShard(job, { log, runId, shard: parseShard(flags.shard), partitions: range, ...(progress ? { progress } : {}), signal: stop.signal });
+          result = await runShard(job, { log, runId, shard: shardFlag(flags.shard), partitions: range, ...(progress ? { progress } : {}), signal: stop.signal });
         } else {
           result = await runBatch(job, { log, runId, partitions: range, ...(progress ? { progress } : {}), signal: stop.signal });
         }
