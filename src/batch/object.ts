@@ -31,8 +31,10 @@ export function zeroCounts(): ObjectCounts {
   return { bytes: 0, records: 0, applied: 0, warned: 0, parseRejects: 0, ruleRejects: 0, late: 0, outOfRange: 0 };
 }
 
+const COUNT_KEYS = Object.keys(zeroCounts()) as (keyof ObjectCounts)[];
+
 export function addCounts(into: ObjectCounts, from: ObjectCounts): void {
-  for (const k of Object.keys(into) as (keyof ObjectCounts)[]) into[k] += from[k];
+  for (const k of COUNT_KEYS) into[k] += from[k];
 }
 
 export interface RuleCount {
