@@ -58,7 +58,7 @@ export function duration(options: DurationOptions = {}) {
         error: (iss) => `invalid duration '${String(iss.input)}': use <integer><ms|s|m|h|d>, e.g. "500ms", "30s", "1m", "2h", "1d", or a number of milliseconds`,
       }),
       z.number().int({ error: 'a duration in milliseconds must be an integer' }).nonnegative({ error: 'a duration must not be negative' }),
-    ], { error: (iss) => `expected a duration such as "30s" or a number of milliseconds, got ${describeInput(iss.input)}` })
+    ], { error: (iss) => (iss.input === undefined ? 'required' : `expected a duration such as "30s" or a number of milliseconds, got ${describeInput(iss.input)}`) })
     .transform((value, ctx) => {
       const ms = typeof value === 'number' ? value : parseDuration(value);
       if (ms === undefined || !Number.isSafeInteger(ms)) {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { parseDocument } from 'yaml';
 import { validateConfig, type Config } from './config.js';
 import { defaultConfigInput } from './defaults.js';
@@ -91,22 +92,29 @@ export function parseYaml(text: string, file?: string): unknown {
   return value;
 }
 
-/** Parses JSON; a syntax error names line and column where the engine reports a position. */
+/** Parses strict JSON, reporting every syntax error with its line and column. */
 export function parseJson(text: string, file?: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    const message = (e as Error).message;
-    const at = /at position (\d+)/.exec(message);
-    const where = at ? lineColumn(text, Number(at[1])) : undefined;
-    const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length > 0) {
     throw new ConfigError(
-      [{ path: '', message: where ? `JSON syntax error at line ${where.line}, column ${where.column}: ${reason}` : `JSON syntax error: ${reason}` }],
+      errors.map((e) => {
+        const { line, column } = lineColumn(text, e.offset);
+        return { path: '', message: `JSON syntax error at line ${line}, column ${column}: ${words(printParseErrorCode(e.error))}` };
+      }),
       file,
     );
   }
+  if (value === undefined) throw new ConfigError([{ path: '', message: 'the config file is empty' }], file);
+  return value;
 }
 
+/** `CloseBraceExpected` → `close brace expected`. */
+function words(code: string): string {
+  return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+/** 1-based line and column of a character offset. */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
@@ -127,6 +135,10 @@ async function importConfigModule(file: string): Promise<unknown> {
     throw new ConfigError([{ path: '', message: `cannot load the module: ${firstLine((e as Error).message)}` }], file);
   }
   let value = mod.default;
+  // A module tsx compiled as CommonJS arrives wrapped once more: unwrap its ES-module default.
+  if (typeof value === 'object' && value !== null && Object.getOwnPropertyDescriptor(value, '__esModule')?.value === true) {
+    value = (value as { default?: unknown }).default;
+  }
   if (typeof value === 'function') value = await (value as () => unknown)();
   if (value === undefined) {
     throw new ConfigError([{ path: '', message: 'the module has no default export: use `export default defineConfig({ … })`' }], file);

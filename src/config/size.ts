@@ -52,7 +52,7 @@ export function byteSize(description?: string) {
         }),
         z.number().int({ error: 'a size in bytes must be an integer' }).positive({ error: 'a size must be positive' }),
       ],
-      { error: (iss) => `expected a size such as "1MiB" or a number of bytes, got ${describeInput(iss.input)}` },
+      { error: (iss) => (iss.input === undefined ? 'required' : `expected a size such as "1MiB" or a number of bytes, got ${describeInput(iss.input)}`) },
     )
     .transform((value, ctx) => {
       const bytes = typeof value === 'number' ? value : parseByteSize(value);

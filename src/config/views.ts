@@ -100,9 +100,11 @@ const view = z
     });
     const measures = Array.isArray(v.measures) ? v.measures : [];
     const names = measures.map((m) => (m && typeof m.name === 'string' ? m.name : undefined));
-    duplicates(names, (i, name) =>
-      ctx.addIssue({ code: 'custom', path: ['measures', i, 'name'], message: `duplicate measure name '${name}'${measures[i]?.name === name ? '' : ' (give the measure a name)'}` }),
-    );
+    duplicates(names, (i, name) => {
+      const m = measures[i];
+      const isDefault = m !== undefined && name === defaultMeasureName(m.op, m.field);
+      ctx.addIssue({ code: 'custom', path: ['measures', i, 'name'], message: `duplicate measure name '${name}'${isDefault ? ' (the default name: give the measure a name)' : ''}` });
+    });
     names.forEach((name, i) => {
       if (name === undefined) return;
       if (groupBy.includes(name)) ctx.addIssue({ code: 'custom', path: ['measures', i, 'name'], message: `measure name '${name}' clashes with a group field` });
