@@ -43,20 +43,35 @@ function asksForVersion(args: readonly string[]): boolean {
   return args.includes('-V') || args.includes('--version');
 }
 
-/**
- * Runs `pulse` with `argv` (as in `process.argv`: node, script, args…) and
- * returns the exit code; never throws.
- */
-export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<ExitCode | number> {
-  const ctx: CliContext = { io, exitCode: ExitCode.Ok, debug: ['debug', 'trace'].includes(io.env.PULSE_LOG_LEVEL ?? '') };
+/** A fresh context for one invocation. */
+export function createContext(io: CliIO = processIO): CliContext {
+  return { io, exitCode: ExitCode.Ok, debug: ['debug', 'trace'].includes(io.env.PULSE_LOG_LEVEL ?? '') };
+}
+
+/** Parses `argv` with `program` and returns the exit code: the command's, or the one its error maps to. Never throws. */
+export async function runProgram(program: Command, argv: readonly string[], ctx: CliContext): Promise<number> {
   try {
-    const version = asksForVersion(argv.slice(2)) ? await versionText() : packageVersion();
-    const program = createProgram(ctx, version);
     await program.parseAsync([...argv]);
     return ctx.exitCode;
   } catch (err) {
     const text = describeError(err, ctx.debug);
-    if (text) io.stderr(`${text}\n`);
+    if (text) ctx.io.stderr(`${text}\n`);
     return exitCodeFor(err);
   }
+}
+
+/**
+ * Runs `pulse` with `argv` (as in `process.argv`: node, script, args…) and
+ * returns the exit code; never throws.
+ */
+export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const ctx = createContext(io);
+  let version: string;
+  try {
+    version = asksForVersion(argv.slice(2)) ? await versionText() : packageVersion();
+  } catch (err) {
+    io.stderr(`${describeError(err, ctx.debug) ?? ''}\n`);
+    return exitCodeFor(err);
+  }
+  return runProgram(createProgram(ctx, version), argv, ctx);
 }

@@ -139,7 +139,13 @@ async function importConfigModule(file: string): Promise<unknown> {
   if (typeof value === 'object' && value !== null && Object.getOwnPropertyDescriptor(value, '__esModule')?.value === true) {
     value = (value as { default?: unknown }).default;
   }
-  if (typeof value === 'function') value = await (value as () => unknown)();
+  if (typeof value === 'function') {
+    try {
+      value = await (value as () => unknown)();
+    } catch (e) {
+      throw new ConfigError([{ path: '', message: `the config function failed: ${firstLine((e as Error).message)}` }], file);
+    }
+  }
   if (value === undefined) {
     throw new ConfigError([{ path: '', message: 'the module has no default export: use `export default defineConfig({ … })`' }], file);
   }
