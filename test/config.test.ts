@@ -246,6 +246,45 @@ describe('an invalid config', () => {
   });
 });
 
+describe('any input', () => {
+  /** Every path into a value: the places a random value can be put. */
+  function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+    if (typeof value !== 'object' || value === null) return [prefix];
+    const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+    return [prefix, ...keys.flatMap((k) => paths((value as Loose)[k], [...prefix, k]))];
+  }
+
+  function setAt(root: Loose, path: (string | number)[], value: unknown): Loose {
+    if (path.length === 0) return value;
+    let node = root;
+    for (const key of path.slice(0, -1)) node = node[key];
+    node[path[path.length - 1] as string | number] = value;
+    return root;
+  }
+
+  it('gets a config or a ConfigError, never another exception', () => {
+    const all = [...paths(base()), ...paths(defaultConfigInput)];
+    fc.assert(
+      fc.property(fc.constantFrom(...all), fc.jsonValue(), fc.boolean(), (path, value, useDefaults) => {
+        const root = useDefaults ? structuredClone(defaultConfigInput) : base();
+        let input: unknown;
+        try {
+          input = setAt(root, path, value);
+        } catch {
+          return; // the path does not exist in this base
+        }
+        try {
+          validateConfig(input);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ConfigError);
+          for (const issue of (e as ConfigError).issues) expect(issue.message).not.toBe('');
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('durations and sizes', () => {
   it('parses the duration forms', () => {
     expect(parseDuration('500ms')).toBe(500);

@@ -116,6 +116,7 @@ export const views = z
   .array(view)
   .min(1)
   .superRefine((vs, ctx) => {
+    if (!Array.isArray(vs)) return;
     duplicates(vs.map((v) => v?.name), (i, name, first) =>
       ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate view name '${name}' (first defined at views.${first})` }),
     );

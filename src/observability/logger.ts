@@ -49,6 +49,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,name,layer',
       messageFormat: '{if layer}[{layer}] {end}{msg}',
+      singleLine: true,
     });
     return pino({ level, base }, stream);
   }
