@@ -1,0 +1,126 @@
+/**
+ * The benchmark harness: every suite measures its subjects side by side in
+ * one run with benchmark.js, and the report states each peer's throughput as
+ * a ratio to the native core.
+ */
+import Benchmark from 'benchmark';
+
+export interface BenchContext {
+  /** `--quick`: smaller inputs and fewer samples, for a run under 3 minutes. */
+  quick: boolean;
+  /** Row count for "1M-row" cases (reduced under --quick). */
+  rows: number;
+}
+
+/** One subject's throughput on one case. */
+export interface Measurement {
+  suite: string;
+  case: string;
+  subject: string;
+  /** The subject the ratio column compares against (usually the native core). */
+  baseline: string;
+  medianMs: number;
+  samples: number;
+  rme: number;
+  bytes?: number;
+  rows?: number;
+  mbPerSec?: number;
+  rowsPerSec?: number;
+  note?: string;
+}
+
+export interface Suite {
+  name: string;
+  run(ctx: BenchContext): Promise<Measurement[]>;
+}
+
+export interface Subject {
+  name: string;
+  fn: () => unknown;
+  /** Optional async setup run once before sampling. */
+  note?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Measures each subject on the same input with benchmark.js (at least 5
+ * samples), returning median time per operation and derived MB/s and rows/s.
+ */
+export function measure(
+  ctx: BenchContext,
+  suite: string,
+  caseName: string,
+  input: { bytes?: number; rows?: number },
+  subjects: Subject[],
+): Measurement[] {
+  const baseline = subjects[0]!.name;
+  const out: Measurement[] = [];
+  for (const s of subjects) {
+    const bench = new Benchmark(`${suite}/${caseName}/${s.name}`, s.fn, {
+      minSamples: 5,
+      maxTime: ctx.quick ? 1.5 : 6,
+      initCount: 1,
+    });
+    bench.run({ async: false });
+    if (bench.error) throw bench.error;
+    const sample = bench.stats.sample;
+    const medianMs = median(sample) * 1000;
+    const m: Measurement = {
+      suite,
+      case: caseName,
+      subject: s.name,
+      baseline,
+      medianMs,
+      samples: sample.length,
+      rme: bench.stats.rme,
+      ...input,
+    };
+    if (input.bytes) m.mbPerSec = input.bytes / 1e6 / (medianMs / 1000);
+    if (input.rows) m.rowsPerSec = input.rows / (medianMs / 1000);
+    if (s.note) m.note = s.note;
+    out.push(m);
+    process.stderr.write(
+      `  ${m.case.padEnd(28)} ${m.subject.padEnd(26)} ${medianMs.toFixed(1).padStart(9)} ms` +
+        (m.mbPerSec ? ` ${m.mbPerSec.toFixed(1).padStart(8)} MB/s` : '') +
+        (m.rowsPerSec ? ` ${(m.rowsPerSec / 1e6).toFixed(2).padStart(7)} M rows/s` : '') +
+        ` (n=${m.samples})\n`,
+    );
+  }
+  return out;
+}
+
+/** Times an async operation `runs` times (for end-to-end cases benchmark.js cannot drive). */
+export async function measureAsync(
+  ctx: BenchContext,
+  suite: string,
+  caseName: string,
+  input: { bytes?: number; rows?: number },
+  subjects: { name: string; fn: () => Promise<unknown>; note?: string }[],
+  runs = ctx.quick ? 3 : 5,
+): Promise<Measurement[]> {
+  const baseline = subjects[0]!.name;
+  const out: Measurement[] = [];
+  for (const s of subjects) {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await s.fn();
+      times.push(performance.now() - t0);
+    }
+    const medianMs = median(times);
+    const mean = times.reduce((a, b) => a + b, 0) / times.length;
+    const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
+    const m: Measurement = { suite, case: caseName, subject: s.name, baseline, medianMs, samples: runs, rme: (sd / mean) * 100, ...input };
+    if (input.bytes) m.mbPerSec = input.bytes / 1e6 / (medianMs / 1000);
+    if (input.rows) m.rowsPerSec = input.rows / (medianMs / 1000);
+    if (s.note) m.note = s.note;
+    out.push(m);
+    process.stderr.write(`  ${m.case.padEnd(28)} ${m.subject.padEnd(26)} ${medianMs.toFixed(1).padStart(9)} ms (n=${runs})\n`);
+  }
+  return out;
+}
