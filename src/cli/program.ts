@@ -4,7 +4,10 @@
  */
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, configureLogger, resolveLogLevel } from '../observability/logger.js';
+import { registerBatchCommands } from './commands/batch.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerRunsCommands } from './commands/runs.js';
+import { registerViewsCommands } from './commands/views.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
 import { packageVersion, versionText } from './version.js';
@@ -35,6 +38,9 @@ export function createProgram(ctx: CliContext, version: string): Command {
   });
 
   registerConfigCommands(program, ctx);
+  registerBatchCommands(program, ctx);
+  registerRunsCommands(program, ctx);
+  registerViewsCommands(program, ctx);
   return program;
 }
 
