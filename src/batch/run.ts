@@ -49,12 +49,17 @@ export interface Stores {
 /** Rejects stream as multipart uploads: small parts, one at a time, keep each upload's buffer small. */
 const REJECT_UPLOAD = { partSize: 5 * 1024 * 1024, queueSize: 1 };
 
+/** Opens the three locations; a location that cannot be opened is a config problem (exit 2). */
 export function openStores(job: BatchJob): Stores {
-  return {
-    source: openStore(job.source, job.storeOptions),
-    views: openStore(job.viewStore, job.storeOptions),
-    errors: openStore(job.errors, { ...job.storeOptions, ...REJECT_UPLOAD }),
-  };
+  try {
+    return {
+      source: openStore(job.source, job.storeOptions),
+      views: openStore(job.viewStore, job.storeOptions),
+      errors: openStore(job.errors, { ...job.storeOptions, ...REJECT_UPLOAD }),
+    };
+  } catch (err) {
+    throw new RunFailure('failed', err instanceof Error ? err.message : String(err), { cause: err });
+  }
 }
 
 /** Why a run ended early: the status it ends with and the message it gives. */
@@ -119,9 +124,7 @@ export async function runBatch(job: BatchJob, options: RunOptions): Promise<RunR
       onRefreshError: (err) => log.warn({ err }, 'could not renew the run lock; trying again'),
     });
   } catch (err) {
-    const { status, message } = classify(err);
-    log.error({ status }, message);
-    return { runId, status, exitCode: EXIT_CODES[status], message };
+    return failedEarly(runId, err, log);
   }
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 
@@ -187,6 +190,13 @@ export async function runBatch(job: BatchJob, options: RunOptions): Promise<RunR
   const audit = buildAudit({ ctx, ...(plan ? { plan } : {}), results, inputs: plan?.inputs ?? [], status: outcome.status, ...(outcome.message ? { message: outcome.message } : {}), published, timings });
   await finishRun(stores.views, events, lock, audit, log);
   return { runId, status: outcome.status, exitCode: EXIT_CODES[outcome.status], ...(outcome.message ? { message: outcome.message } : {}), audit };
+}
+
+/** The result of a run that ended before it could record anything (stores, lock). */
+export function failedEarly(runId: string, err: unknown, log: Logger): RunResult {
+  const { status, message } = classify(err);
+  log.error({ status }, message);
+  return { runId, status, exitCode: EXIT_CODES[status], message };
 }
 
 export function totalBytes(inputs: readonly InputObject[]): number {

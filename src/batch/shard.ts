@@ -24,7 +24,7 @@ import { processInputs } from './process.js';
 import type { BatchProgress } from './progress.js';
 import { publishViews } from './publish.js';
 import { runRejectPrefix } from './rejects.js';
-import { classify, emitObject, finishRun, objectJob, openStores, RunFailure, statusOf, totalBytes, type RunResult } from './run.js';
+import { classify, emitObject, failedEarly, finishRun, objectJob, openStores, RunFailure, statusOf, totalBytes, type RunResult, type Stores } from './run.js';
 
 export { parseShard, type Shard } from './inputs.js';
 
@@ -61,7 +61,12 @@ export async function runShard(job: BatchJob, options: ShardOptions): Promise<Ru
   const startedAt = Date.now();
   const { runId, shard } = options;
   const log = options.log.child({ runId, shard: `${shard.index}/${shard.count}` });
-  const stores = openStores(job);
+  let stores: Stores;
+  try {
+    stores = openStores(job);
+  } catch (err) {
+    return failedEarly(runId, err, log);
+  }
   const events = new EventLog(stores.views, `${shardPrefix(runId, shard.index)}events.jsonl`, runId, log);
   events.emit('run.start', { shard, source: stores.source.url });
   const ctx: AuditContext = {
@@ -131,13 +136,12 @@ export async function mergeShards(job: BatchJob, options: { log: Logger; runId: 
   const { runId } = options;
   const log = options.log.child({ runId });
   let lock: RunLock | undefined;
-  const stores = openStores(job);
+  let stores: Stores;
   try {
+    stores = openStores(job);
     lock = await RunLock.acquire(stores.views, runId, { ttlMs: job.lockTtlMs, onRefreshError: (err) => log.warn({ err }, 'could not renew the run lock') });
   } catch (err) {
-    const { status, message } = classify(err);
-    log.error(message);
-    return { runId, status, exitCode: EXIT_CODES[status], message };
+    return failedEarly(runId, err, log);
   }
   const events = new EventLog(stores.views, eventsKey(runId), runId, log);
   events.emit('run.start', { merge: true });
