@@ -42,6 +42,8 @@ export class EventLog {
     private readonly key: string,
     private readonly runId: string,
     private readonly log: Logger,
+    /** Level of the per-object events in the process log (debug under a progress bar, which shows them already). */
+    private readonly objectLevel: 'info' | 'debug' = 'info',
     flushEveryMs = 5000,
   ) {
     this.timer = setInterval(() => void this.flush().catch((err: unknown) => this.log.warn({ err }, 'event log flush failed')), flushEveryMs);
@@ -52,7 +54,8 @@ export class EventLog {
     const event: RunEvent = { type, at: new Date().toISOString(), runId: this.runId, ...fields };
     this.lines.push(JSON.stringify(event));
     this.dirty = true;
-    this.log.info({ event: type, ...fields }, type);
+    const level = type === 'object.done' ? this.objectLevel : type === 'object.failed' ? 'warn' : 'info';
+    this.log[level]({ event: type, ...fields }, type);
     return event;
   }
 

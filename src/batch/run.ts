@@ -30,6 +30,8 @@ export interface RunOptions {
   progress?: BatchProgress;
   /** Stops the run between chunks (it then fails, publishing nothing). */
   signal?: AbortSignal;
+  /** Level of `object.done` lines in the process log (default info; debug under a progress bar). */
+  objectEventLevel?: 'info' | 'debug';
 }
 
 export interface RunResult {
@@ -128,7 +130,7 @@ export async function runBatch(job: BatchJob, options: RunOptions): Promise<RunR
   }
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 
-  const events = new EventLog(stores.views, eventsKey(runId), runId, log);
+  const events = new EventLog(stores.views, eventsKey(runId), runId, log, options.objectEventLevel);
   events.emit('run.start', { source: stores.source.url, viewStore: stores.views.url, errors: stores.errors.url, concurrency: job.concurrency, chunkSize: job.chunkSize });
   const ctx: AuditContext = {
     runId,

@@ -54,6 +54,7 @@ export interface ShardOptions {
   partitions?: PartitionRange;
   progress?: BatchProgress;
   signal?: AbortSignal;
+  objectEventLevel?: 'info' | 'debug';
 }
 
 /** Processes one shard of a run and writes its partial states; publishes nothing. */
@@ -67,7 +68,7 @@ export async function runShard(job: BatchJob, options: ShardOptions): Promise<Ru
   } catch (err) {
     return failedEarly(runId, err, log);
   }
-  const events = new EventLog(stores.views, `${shardPrefix(runId, shard.index)}events.jsonl`, runId, log);
+  const events = new EventLog(stores.views, `${shardPrefix(runId, shard.index)}events.jsonl`, runId, log, options.objectEventLevel);
   events.emit('run.start', { shard, source: stores.source.url });
   const ctx: AuditContext = {
     runId,

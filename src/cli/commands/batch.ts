@@ -89,7 +89,9 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
       if (flags.runId !== undefined && !isRunId(flags.runId)) throw new CliError(`invalid --run-id '${flags.runId}': use <YYYYMMDDTHHMMSSZ>-<hex>, e.g. ${newRunId()}`);
       const log = layerLogger('batch');
       const runId = flags.runId ?? newRunId();
-      const progress = flags.progress === false ? undefined : batchProgress(createProgress({ label: `batch run ${runId}`, logger: log }));
+      const bar = flags.progress !== false && process.stderr.isTTY === true;
+      const progress = flags.progress === false ? undefined : batchProgress(createProgress({ label: `batch run ${runId}`, logger: log, tty: bar }));
+      const objectEventLevel = bar ? ('debug' as const) : ('info' as const);
       const stop = new AbortController();
       const onSignal = () => stop.abort(new RunFailure('failed', 'interrupted by a signal; nothing published'));
       process.once('SIGINT', onSignal);
@@ -98,9 +100,9 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
         let result: RunResult;
         if (flags.shard !== undefined) {
           if (flags.runId === undefined) throw new CliError('--shard needs --run-id: every shard of one run must share it');
-          result = await runShard(job, { log, runId, shard: shardFlag(flags.shard), partitions: range, ...(progress ? { progress } : {}), signal: stop.signal });
+          result = await runShard(job, { log, runId, shard: shardFlag(flags.shard), partitions: range, ...(progress ? { progress } : {}), signal: stop.signal, objectEventLevel });
         } else {
-          result = await runBatch(job, { log, runId, partitions: range, ...(progress ? { progress } : {}), signal: stop.signal });
+          result = await runBatch(job, { log, runId, partitions: range, ...(progress ? { progress } : {}), signal: stop.signal, objectEventLevel });
         }
         ctx.io.stdout(`${describeResult(result, job.viewStore)}\n`);
         ctx.exitCode = result.exitCode;
