@@ -4,6 +4,10 @@
  * spanning chunks, determinism, partial runs, the run lock, coverage from
  * the archive's progress, shards.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../src/core/pipeline.js';
 import { readManifest, manifestKey } from '../src/batch/manifest.js';
@@ -291,6 +295,32 @@ describe('batch run edge cases against S3', () => {
       expect(await l.store.list(manifestKey('temp_by_device_1m'))[Symbol.asyncIterator]().next()).toMatchObject({ done: false });
     } finally {
       await l.bucket.remove();
+    }
+  });
+});
+
+describe('batch run over a local folder', () => {
+  it('reads CSV objects, gzip recognised by its magic bytes, and publishes the same states', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-batch-fs-'));
+    try {
+      const job = batchJobFromConfig(testConfig({ source: join(dir, 'raw'), viewStore: `file://${join(dir, 'store')}`, format: 'csv', chunkSize: '4KiB', concurrency: 2 }));
+      const raw = openStore(job.source);
+      const csv = (rows: Reading[]) => Buffer.from(['ts,device,temp,status', ...rows.map((r) => `${r.ts},${r.device},${r.temp},${r.status}`)].join('\n') + '\n');
+      const a = readings(41, 800);
+      const b = readings(42, 800);
+      await raw.put('date=2026-01-01/a.csv', csv(a));
+      await raw.put('date=2026-01-01/b.csv', gzipSync(csv(b)));
+      const result = await runBatch(job, { log });
+      expect(result.message).toBeUndefined();
+      expect(result.exitCode).toBe(0);
+      expect(result.audit!.totals.records).toBe(1600);
+      const store = openStore(job.viewStore);
+      const m = (await readManifest(store, 'temp_by_device_1m'))!;
+      const view = loadView(job, 'temp_by_device_1m', await store.getBytes(m.snapshot));
+      const cells = tableToCells(view.query('temp_by_device_1m', { from: BASE - 86_400_000, to: BASE + 86_400_000 }));
+      expect(cellsMismatch(cells, perMinuteDevice(covered([...a, ...b], Date.now())))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
