@@ -20,8 +20,12 @@ export interface ViewCounts {
   rejected: number;
   /** Late rejects (zero for batch runs: nothing is late when recomputing history). */
   late: number;
-  /** Rows at or after this view's coverage end: left to the realtime view, absorbed by the next run. */
-  beyondCoverage: number;
+  /**
+   * Rows at or after this view's coverage end: left to the realtime view,
+   * absorbed by the next run. Null when the views of the run have different
+   * coverage ends (the pipeline counts them for all views together).
+   */
+  beyondCoverage: number | null;
 }
 
 export interface BatchManifest {

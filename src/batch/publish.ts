@@ -19,10 +19,10 @@ import type { RunPlan } from './plan.js';
  * view per row; views sharing a coverage end skip the same rows, so the
  * count splits evenly among them.
  */
-function beyondCoverage(plan: RunPlan, view: string, totals: ObjectCounts): number {
+function beyondCoverage(plan: RunPlan, view: string, totals: ObjectCounts): number | null {
   const end = plan.views.find((v) => v.name === view)?.coverageEnd;
   if (plan.views.every((v) => v.coverageEnd === end)) return totals.outOfRange / plan.views.length;
-  return -1;
+  return null;
 }
 
 export async function publishViews(args: {
