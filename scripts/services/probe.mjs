@@ -4,6 +4,7 @@
 //
 //   node probe.mjs kafka <host:port> <pid|-> <timeoutSeconds>
 //   node probe.mjs http  <url>       <pid|-> <timeoutSeconds>
+/* global fetch, AbortSignal */
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const [kind, target, pidArg, timeoutArg] = process.argv.slice(2);
@@ -24,7 +25,11 @@ function alive() {
   }
 }
 
-/** One Kafka round trip: the cluster metadata names at least one broker. */
+/**
+ * Kafka round trips: the cluster metadata names a broker, and a group
+ * coordinator answers (the first lookup creates the consumer offsets topic,
+ * so the first consumer group in a test does not wait for it).
+ */
 async function kafkaProbe() {
   let kafkajs;
   try {
@@ -46,7 +51,9 @@ async function kafkaProbe() {
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0;
+      if (cluster.brokers.length === 0) return false;
+      await admin.describeGroups(['pulse-probe']);
+      return true;
     } finally {
       await admin.disconnect().catch(() => {});
     }
