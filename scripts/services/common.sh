@@ -17,11 +17,17 @@ require_cmd() {
   done
 }
 
-# mvn, quiet and non-interactive, with a clear error when Maven Central is
-# unreachable. Downloads go to Maven's own local repository (~/.m2).
-mvn_quiet() {
+# mvn, quiet and non-interactive. jansi.noreset stops Maven 3.8 printing
+# stray ANSI reset codes even with -q -B. Downloads go to Maven's own local
+# repository (~/.m2).
+mvn_run() {
   require_cmd mvn java
-  if ! mvn -q -B "$@" >&2; then
+  MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true" mvn -q -B "$@" >&2
+}
+
+# mvn_run with a clear error when Maven Central is unreachable.
+mvn_quiet() {
+  if ! mvn_run "$@"; then
     die "Maven could not fetch the artifacts (is Maven Central reachable?): mvn $*"
   fi
 }
