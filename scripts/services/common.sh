@@ -1,11 +1,18 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the Kafka and S3Proxy service scripts: cache paths,
-# fetching from Maven Central, pid files and bounded waits.
+# fetching from Maven Central, pid files, bounded waits, and the machine-wide
+# lock and leases that let several checkouts share one server per port.
 # Sourced, not executed.
 
 SERVICES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SERVICES_DIR="$SERVICES_ROOT/scripts/services"
 CACHE_DIR="${PULSE_SERVICES_CACHE:-$SERVICES_ROOT/.cache/services}"
 MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+# Ports are machine-wide, so the state that guards them is too.
+STATE_ROOT="${PULSE_SERVICES_STATE:-${TMPDIR:-/tmp}/pulse-services}"
+LOCK_TIMEOUT=900
+# Set by a start function when it spawned a server (empty when one was running).
+STARTED_PID=""
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
@@ -42,7 +49,7 @@ is_our_process() {
 
 read_pid() {
   local file="$1"
-  [[ -f "$file" ]] && tr -d '[:space:]' <"$file" || true
+  if [[ -f "$file" ]]; then tr -d '[:space:]' <"$file"; fi
 }
 
 # True when something accepts TCP connections on 127.0.0.1:PORT.
@@ -52,14 +59,15 @@ port_open() {
 
 # Starts a command detached from the caller's session (so the caller can
 # exit or be interrupted without taking the server down), with stdin closed
-# and stdout/stderr appended to LOGFILE. Prints the pid.
+# stdout/stderr appended to LOGFILE, and the lock descriptor closed (or the
+# server would hold the lock for its lifetime). Prints the pid.
 spawn_detached() {
   local logfile="$1"
   shift
   if command -v setsid >/dev/null 2>&1; then
-    setsid "$@" </dev/null >>"$logfile" 2>&1 &
+    setsid "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   else
-    nohup "$@" </dev/null >>"$logfile" 2>&1 &
+    nohup "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   fi
   echo $!
 }
@@ -93,3 +101,81 @@ show_log_tail() {
 # Seconds since the epoch, with millisecond precision, for timings.
 now_s() { date +%s.%N | cut -c1-14; }
 elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Runs "$@" holding the exclusive lock of the service's state directory, so
+# that starts, stops and leases from any checkout on this machine happen one
+# at a time (two checkouts racing to start the same port would otherwise each
+# see the port free, and one would take the other's server for its own).
+with_lock() {
+  local dir="$1"
+  shift
+  mkdir -p "$dir/leases"
+  if command -v flock >/dev/null 2>&1; then
+    (
+      flock -w "$LOCK_TIMEOUT" 9 || die "waited ${LOCK_TIMEOUT}s for $dir/lock"
+      "$@"
+    ) 9>"$dir/lock"
+  else
+    local waited=0
+    until mkdir "$dir/lock.d" 2>/dev/null; do
+      ((waited++ < LOCK_TIMEOUT * 10)) || die "waited ${LOCK_TIMEOUT}s for $dir/lock.d (remove it if no start is running)"
+      sleep 0.1
+    done
+    local rc=0
+    ("$@") || rc=$?
+    rmdir "$dir/lock.d"
+    return "$rc"
+  fi
+}
+
+# Leases let test runs from several checkouts share a server. acquire starts
+# the server unless it answers already and records the caller (a pid) as a
+# user; release drops that user and, when no live user remains, stops the
+# server if a test run started it. A server started by hand (start) is never
+# stopped by a release.
+#
+#   lease_acquire NAME STATE_DIR START_FN HOLDER_PID
+#   lease_release NAME STATE_DIR HOLDER_PID
+lease_acquire() {
+  local name="$1" dir="$2" start_fn="$3" holder="$4"
+  [[ "$holder" =~ ^[0-9]+$ ]] || die "acquire needs the pid of the process that uses $name"
+  "$start_fn"
+  if [[ -n "$STARTED_PID" ]]; then
+    echo "$STARTED_PID" >"$dir/started-for-tests"
+  fi
+  touch "$dir/leases/$holder"
+}
+
+lease_release() {
+  local name="$1" dir="$2" holder="$3" lease users=0 pid
+  rm -f "$dir/leases/$holder"
+  for lease in "$dir"/leases/*; do
+    [[ -e "$lease" ]] || continue
+    if kill -0 "${lease##*/}" 2>/dev/null; then
+      users=$((users + 1))
+    else
+      rm -f "$lease" # its holder died without releasing
+    fi
+  done
+  pid="$(read_pid "$dir/started-for-tests")"
+  if ((users > 0)); then
+    log "$name still used by $users other test run(s); left running"
+  elif [[ -n "$pid" ]]; then
+    if is_our_process "$pid" "$name"; then
+      stop_pid "$pid" "$name" 30
+      log "$name stopped (pid $pid)"
+    fi
+    rm -f "$dir/started-for-tests"
+  fi
+}
+
+# Who uses a server, for status: ", leased to 2 test run(s), started for tests".
+lease_note() {
+  local dir="$1" lease users=0 note=""
+  for lease in "$dir"/leases/*; do
+    [[ -e "$lease" ]] && kill -0 "${lease##*/}" 2>/dev/null && users=$((users + 1))
+  done
+  ((users > 0)) && note=", leased to $users test run(s)"
+  [[ -f "$dir/started-for-tests" ]] && note="$note, started for tests"
+  echo "$note"
+}

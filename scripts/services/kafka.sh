@@ -9,6 +9,7 @@
 # $PULSE_KAFKA_CONTROLLER_PORT (client port + 1). Every start begins from a
 # freshly formatted, empty log directory.
 set -euo pipefail
+# shellcheck source=scripts/services/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 KAFKA_VERSION=3.9.1
@@ -19,14 +20,19 @@ KAFKA_READY_TIMEOUT="${PULSE_KAFKA_READY_TIMEOUT:-120}"
 KAFKA_HOME="$CACHE_DIR/kafka"
 KAFKA_LIB="$KAFKA_HOME/lib-$KAFKA_VERSION"
 KAFKA_PRISTINE="$KAFKA_HOME/formatted"
-KAFKA_DATA="$KAFKA_HOME/data"
-KAFKA_LOG="$KAFKA_HOME/kafka.log"
-KAFKA_PID_FILE="$KAFKA_HOME/kafka.pid"
+# What belongs to one server: per port, so servers on other ports can coexist.
+KAFKA_RUN="$KAFKA_HOME/port-$KAFKA_PORT"
+KAFKA_DATA="$KAFKA_RUN/data"
+KAFKA_LOG="$KAFKA_RUN/kafka.log"
+KAFKA_PID_FILE="$KAFKA_RUN/kafka.pid"
+KAFKA_STATE="$STATE_ROOT/kafka-$KAFKA_PORT"
 KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 
 # Collects kafka_2.13 and a logging backend (Kafka ships none) with their
-# runtime dependencies into lib-<version>/, via a throwaway pom.xml. A
-# .complete marker makes an interrupted download start over.
+# runtime dependencies into lib-<version>/, via a throwaway pom.xml. The
+# directory only appears complete (renamed into place with its .complete
+# marker), so an interrupted or concurrent download never leaves half a
+# classpath behind.
 kafka_fetch() {
   [[ -f "$KAFKA_LIB/.complete" ]] && return 0
   log "fetching Kafka $KAFKA_VERSION from Maven Central"
@@ -58,9 +64,9 @@ kafka_fetch() {
 POM
   (cd "$work" && mvn_quiet "$MAVEN_DEPENDENCY_PLUGIN:copy-dependencies" \
     -DoutputDirectory="$work/lib" -DincludeScope=runtime)
-  mv "$work/lib" "$KAFKA_LIB"
+  touch "$work/lib/.complete"
+  mv -T "$work/lib" "$KAFKA_LIB" 2>/dev/null || true # another start got there first
   rm -rf "$work"
-  touch "$KAFKA_LIB/.complete"
   log "fetched Kafka in $(elapsed "$started")s"
 }
 
@@ -68,8 +74,8 @@ POM
 # -Dpulse.service marker lets stop/status recognise our process by its pid.
 KAFKA_JAVA=(java -Xmx512m -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
   -Djava.awt.headless=true
-  "-Dlog4j.configuration=file:$KAFKA_HOME/log4j.properties"
-  "-Dkafka.logs.dir=$KAFKA_HOME"
+  "-Dlog4j.configuration=file:$KAFKA_RUN/log4j.properties"
+  "-Dkafka.logs.dir=$KAFKA_RUN"
   -Dpulse.service=kafka
   -cp "$KAFKA_LIB/*")
 
@@ -105,7 +111,7 @@ PROPS
 }
 
 kafka_write_log4j() {
-  cat >"$KAFKA_HOME/log4j.properties" <<'PROPS'
+  cat >"$KAFKA_RUN/log4j.properties" <<'PROPS'
 # INFO to stdout, which kafka.sh sends to kafka.log.
 log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -125,13 +131,13 @@ kafka_format_template() {
   local tmp="$KAFKA_PRISTINE.tmp.$$" cluster_id
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  kafka_write_config "$KAFKA_HOME/format.properties" "$tmp"
+  kafka_write_config "$tmp.properties" "$tmp"
   cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid | tail -n 1)"
   kafka_java kafka.tools.StorageTool format -t "$cluster_id" \
-    -c "$KAFKA_HOME/format.properties" --ignore-formatted >>"$KAFKA_HOME/format.log" 2>&1 ||
-    { show_log_tail "$KAFKA_HOME/format.log"; die "kafka-storage format failed"; }
-  rm -rf "$KAFKA_PRISTINE"
-  mv "$tmp" "$KAFKA_PRISTINE"
+    -c "$tmp.properties" --ignore-formatted >"$tmp.log" 2>&1 ||
+    { show_log_tail "$tmp.log"; die "kafka-storage format failed"; }
+  rm -f "$tmp.properties" "$tmp.log"
+  mv -T "$tmp" "$KAFKA_PRISTINE" 2>/dev/null || rm -rf "$tmp" # another start got there first
 }
 
 # Waits until a real client request succeeds: kafkajs describeCluster() when
@@ -158,7 +164,7 @@ kafka_endpoint() {
 }
 
 kafka_start() {
-  mkdir -p "$KAFKA_HOME"
+  mkdir -p "$KAFKA_RUN"
   local pid
   pid="$(read_pid "$KAFKA_PID_FILE")"
   if is_our_process "$pid" kafka; then
@@ -185,12 +191,12 @@ kafka_start() {
   kafka_fetch
   kafka_write_log4j
   kafka_format_template
-  kafka_write_config "$KAFKA_HOME/server.properties" "$KAFKA_DATA"
+  kafka_write_config "$KAFKA_RUN/server.properties" "$KAFKA_DATA"
   rm -rf "$KAFKA_DATA"
   cp -a "$KAFKA_PRISTINE" "$KAFKA_DATA"
   : >"$KAFKA_LOG"
 
-  pid="$(spawn_detached "$KAFKA_LOG" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_HOME/server.properties")"
+  pid="$(spawn_detached "$KAFKA_LOG" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_RUN/server.properties")"
   echo "$pid" >"$KAFKA_PID_FILE"
   local rc=0
   kafka_wait_ready "$pid" "$KAFKA_READY_TIMEOUT" || rc=$?
@@ -201,6 +207,7 @@ kafka_start() {
     ((rc == 2)) && die "Kafka exited during startup; see $KAFKA_LOG"
     die "Kafka did not answer within ${KAFKA_READY_TIMEOUT}s; see $KAFKA_LOG"
   fi
+  STARTED_PID="$pid"
   log "Kafka ready at $KAFKA_BROKERS (pid $pid) in $(elapsed "$started")s; log: $KAFKA_LOG"
   kafka_endpoint
 }
@@ -211,6 +218,9 @@ kafka_stop() {
   if is_our_process "$pid" kafka; then
     stop_pid "$pid" kafka 30
     log "Kafka stopped (pid $pid)"
+    if [[ "$(read_pid "$KAFKA_STATE/started-for-tests")" == "$pid" ]]; then
+      rm -f "$KAFKA_STATE/started-for-tests"
+    fi
   else
     log "Kafka not running"
   fi
@@ -221,9 +231,9 @@ kafka_status() {
   local pid
   pid="$(read_pid "$KAFKA_PID_FILE")"
   if is_our_process "$pid" kafka; then
-    echo "kafka: running at $KAFKA_BROKERS (pid $pid)"
+    echo "kafka: running at $KAFKA_BROKERS (pid $pid$(lease_note "$KAFKA_STATE"))"
   elif port_open "$KAFKA_PORT"; then
-    echo "kafka: port $KAFKA_PORT in use, not started from this checkout"
+    echo "kafka: port $KAFKA_PORT in use, not started from this checkout$(lease_note "$KAFKA_STATE")"
   else
     echo "kafka: stopped"
     return 3
@@ -231,8 +241,10 @@ kafka_status() {
 }
 
 case "${1:-}" in
-  start) kafka_start ;;
-  stop) kafka_stop ;;
+  start) with_lock "$KAFKA_STATE" kafka_start ;;
+  stop) with_lock "$KAFKA_STATE" kafka_stop ;;
   status) kafka_status ;;
-  *) die "usage: kafka.sh start|stop|status" ;;
+  acquire) with_lock "$KAFKA_STATE" lease_acquire kafka "$KAFKA_STATE" kafka_start "${2:-}" ;;
+  release) with_lock "$KAFKA_STATE" lease_release kafka "$KAFKA_STATE" "${2:-}" ;;
+  *) die "usage: kafka.sh start|stop|status|acquire PID|release PID" ;;
 esac

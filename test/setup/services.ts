@@ -2,13 +2,18 @@
  * Vitest global setup: makes sure the real Kafka broker and S3 server the
  * integration suites talk to are running (see scripts/services.sh), hands
  * their endpoints to the test workers through environment variables, and on
- * teardown stops only what it started itself.
+ * teardown stops what this run started.
+ *
+ * Servers are leased, not just started: `services.sh acquire` starts a
+ * server only when none answers on its port and records this process as a
+ * user; `release` on teardown stops it only when a test run started it and
+ * no other run (from this checkout or another one) still uses it. A server
+ * started by hand is never stopped here.
  *
  * A server that cannot be started fails the run with the command to start it
  * by hand; nothing is skipped.
  */
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,7 +26,6 @@ type Service = 'kafka' | 's3';
 
 const kafkaPort = Number(process.env.PULSE_KAFKA_PORT ?? 39092);
 const s3Port = Number(process.env.PULSE_S3_PORT ?? 39000);
-const ports: Record<Service, number> = { kafka: kafkaPort, s3: s3Port };
 
 /** The endpoints the suites read (see test/support/services.ts). */
 const endpoints: Record<string, string> = {
@@ -34,26 +38,10 @@ const endpoints: Record<string, string> = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Runs `scripts/services.sh ACTION SERVICE`, echoing its progress lines. */
-function runScript(action: 'start' | 'stop', service: Service, timeoutMs: number): Promise<void> {
+/** Runs `scripts/services.sh ACTION SERVICE PID`, echoing its progress lines. */
+function runScript(action: 'acquire' | 'release', service: Service, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [SCRIPT, action, service], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [SCRIPT, action, service, String(process.pid)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     const tail: string[] = [];
     child.stderr.setEncoding('utf8').on('data', (text: string) => {
       process.stderr.write(text);
@@ -74,31 +62,27 @@ function runScript(action: 'start' | 'stop', service: Service, timeoutMs: number
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const missing: Service[] = [];
-  for (const service of ['kafka', 's3'] as const) {
-    if (!(await portOpen(ports[service]))) missing.push(service);
-  }
-
-  const results = await Promise.allSettled(missing.map((service) => runScript('start', service, START_TIMEOUT_MS)));
-  const started = missing.filter((_, i) => results[i]?.status === 'fulfilled');
+  const services: Service[] = ['kafka', 's3'];
+  const results = await Promise.allSettled(services.map((service) => runScript('acquire', service, START_TIMEOUT_MS)));
+  const acquired = services.filter((_, i) => results[i]?.status === 'fulfilled');
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) {
-    await Promise.allSettled(started.map((service) => runScript('stop', service, STOP_TIMEOUT_MS)));
+    await Promise.allSettled(acquired.map((service) => runScript('release', service, STOP_TIMEOUT_MS)));
     throw new Error(
       `The integration tests need a real Kafka broker and S3 server, and starting them failed:\n` +
         `${failures.map((e) => e.message).join('\n')}\n\n` +
         `Start them by hand with:  bash scripts/services.sh start\n` +
         `(needs Java 17+ and Maven; the first start downloads them from Maven Central). ` +
-        `Logs: .cache/services/kafka/kafka.log, .cache/services/s3/s3proxy.log`,
+        `Logs: .cache/services/kafka/port-${kafkaPort}/kafka.log, .cache/services/s3/port-${s3Port}/s3proxy.log`,
     );
   }
 
   Object.assign(process.env, endpoints);
 
   return async () => {
-    // Stop in parallel, and report every failure rather than the first.
-    const stops = await Promise.allSettled(started.map((service) => runScript('stop', service, STOP_TIMEOUT_MS)));
-    const failed = stops.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
-    if (failed.length > 0) throw new Error(`stopping the test services failed:\n${failed.join('\n')}`);
+    // Release in parallel, and report every failure rather than the first.
+    const releases = await Promise.allSettled(acquired.map((service) => runScript('release', service, STOP_TIMEOUT_MS)));
+    const failed = releases.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    if (failed.length > 0) throw new Error(`releasing the test services failed:\n${failed.join('\n')}`);
   };
 }
