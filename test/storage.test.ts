@@ -5,17 +5,18 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectInfo, ObjectStore } from '../src/storage/index.js';
 import { FileSystemStore, InvalidKeyError, MIN_PART_SIZE, NotFoundError, openStore, S3Store, StorageError } from '../src/storage/index.js';
 import { compareKeys, fileKeyProblem } from '../src/storage/keys.js';
 import type { TestBucket } from './support/s3.js';
-import { createTestBucket } from './support/s3.js';
+import { createTestBucket, testS3Client } from './support/s3.js';
 
 const MiB = 1024 * 1024;
 const PAGE_SIZE = 7;
@@ -354,6 +355,24 @@ describe('FileSystemStore', () => {
     expect(await keysOf(store.list('order/', { startAfter: 'order/\uff21.csv' }))).toEqual(['order/\u{1f600}.csv']);
   });
 
+  it('never maps an accepted key outside its root (property)', async () => {
+    const hostileKey = fc
+      .array(fc.constantFrom('a', 'b', '.', '..', '/', '\\', '~', '%2e', '\0', ' '), { maxLength: 8 })
+      .map((parts) => parts.join(''));
+    await fc.assert(
+      fc.asyncProperty(hostileKey, async (key) => {
+        const outcome = await store.head(key).then(
+          () => 'found',
+          (e: unknown) => e,
+        );
+        if (outcome instanceof InvalidKeyError) return;
+        expect(outcome === 'found' || outcome instanceof NotFoundError).toBe(true);
+        expect(resolve(store.root, ...key.split('/')).startsWith(store.root + sep)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('refuses list prefixes that leave the root', async () => {
     await expect(keysOf(store.list('../'))).rejects.toThrow(InvalidKeyError);
     await expect(keysOf(store.list('a/../../'))).rejects.toThrow(InvalidKeyError);
@@ -429,6 +448,19 @@ describe('S3Store', () => {
   it('fails with the cause after its retries when the server is unreachable', async () => {
     const store = openStore(`s3://${bucket.name}`, { endpoint: 'http://127.0.0.1:9', maxAttempts: 2 });
     await expect(store.getBytes('k')).rejects.toThrow(/cannot read 'k'.*ECONNREFUSED/);
+  });
+
+  it('stores the content type with single and multipart writes', async () => {
+    const store = openStore(`s3://${bucket.name}/typed`, { partSize: MIN_PART_SIZE });
+    await store.put('small.csv', text('a,b\n1,2\n'), { contentType: 'text/csv' });
+    await store.put('large.ndjson', chunked(bodyOf(MIN_PART_SIZE + MiB, 6)), { contentType: 'application/x-ndjson' });
+    expect(await store.putIfAbsent('claim.json', text('{}'), { contentType: 'application/json' })).toBe(true);
+    const client = testS3Client();
+    const typeOf = async (key: string) => (await client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: `typed/${key}` }))).ContentType;
+    expect(await typeOf('small.csv')).toBe('text/csv');
+    expect(await typeOf('large.ndjson')).toBe('application/x-ndjson');
+    expect(await typeOf('claim.json')).toBe('application/json');
+    client.destroy();
   });
 
   it('rejects part sizes below the S3 minimum', () => {
