@@ -52,9 +52,33 @@ read_pid() {
   if [[ -f "$file" ]]; then tr -d '[:space:]' <"$file"; fi
 }
 
-# True when something accepts TCP connections on 127.0.0.1:PORT.
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# True when a socket listens on local TCP PORT. Read from /proc/net/tcp*
+# rather than by connecting: our ports lie in Linux's ephemeral range
+# (32768-60999), and a connect to a port nobody listens on can pick that very
+# port as its source and connect to itself, holding the port so the server's
+# bind fails. Elsewhere, falls back to a connect.
+port_listening() {
+  local port="$1" hex
+  if [[ -r /proc/net/tcp ]]; then
+    hex="$(printf ':%04X' "$port")"
+    # columns: sl local_address rem_address st ...; st 0A is LISTEN
+    awk -v p="$hex" '$2 ~ p"$" && $4 == "0A" { found = 1 } END { exit !found }' \
+      /proc/net/tcp /proc/net/tcp6 2>/dev/null
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+  fi
+}
+
+# Waits until PID listens on PORT (bounded); 0 when it does, 1 on timeout,
+# 2 when the process died. Client probes start only after this, for the
+# reason given at port_listening.
+wait_listening() {
+  local pid="$1" port="$2" timeout="$3" waited=0
+  until port_listening "$port"; do
+    kill -0 "$pid" 2>/dev/null || return 2
+    ((waited++ < timeout * 10)) || return 1
+    sleep 0.1
+  done
 }
 
 # Starts a command detached from the caller's session (so the caller can
@@ -87,6 +111,17 @@ stop_pid() {
     sleep 0.1
     waited=$((waited + 1))
   done
+}
+
+# Renames a finished directory into place unless another start already put
+# one there (then drops ours). -T keeps GNU mv from nesting SRC inside an
+# existing DST; where mv lacks -T, a plain rename to a free name does.
+move_into_place() {
+  local src="$1" dst="$2"
+  if ! mv -T "$src" "$dst" 2>/dev/null && [[ ! -e "$dst" ]]; then
+    mv "$src" "$dst"
+  fi
+  rm -rf "$src"
 }
 
 # Prints the last lines of a log, to explain a failed start.

@@ -2,7 +2,7 @@
 # Apache Kafka 3.9 in KRaft mode (one node, broker + controller) for tests,
 # fetched as jars from Maven Central: no Docker, no tarball.
 #
-#   kafka.sh start|stop|status
+#   kafka.sh start|stop|status|acquire PID|release PID   (see ../services.sh)
 #
 # Listens on 127.0.0.1 only, on PulseStream's own ports so it never meets a
 # developer's broker: clients on $PULSE_KAFKA_PORT (39092), the controller on
@@ -65,7 +65,7 @@ POM
   (cd "$work" && mvn_quiet "$MAVEN_DEPENDENCY_PLUGIN:copy-dependencies" \
     -DoutputDirectory="$work/lib" -DincludeScope=runtime)
   touch "$work/lib/.complete"
-  mv -T "$work/lib" "$KAFKA_LIB" 2>/dev/null || true # another start got there first
+  move_into_place "$work/lib" "$KAFKA_LIB"
   rm -rf "$work"
   log "fetched Kafka in $(elapsed "$started")s"
 }
@@ -80,6 +80,27 @@ KAFKA_JAVA=(java -Xmx512m -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
   -cp "$KAFKA_LIB/*")
 
 kafka_java() { "${KAFKA_JAVA[@]}" "$@"; }
+
+# The broker's command line, with a class-data-sharing archive of Kafka's
+# classes: it cuts JVM startup by roughly 40% (about 8 s to under 5 s on a
+# busy 2-core machine). The first server writes the archive when it exits;
+# it is promoted to the shared cache at the next start and named after the
+# JVM binary, so a JDK update makes a new one instead of tripping on the old.
+kafka_server_command() {
+  local java_bin key archive dump="$KAFKA_RUN/classes.jsa"
+  java_bin="$(readlink -f "$(command -v java)")"
+  key="$(printf '%s %s' "$java_bin" "$(stat -c %Y "$java_bin" 2>/dev/null || echo 0)" | cksum | cut -d' ' -f1)"
+  archive="$KAFKA_HOME/classes-$KAFKA_VERSION-$key.jsa"
+  if [[ -s "$dump" && ! -f "$archive" ]]; then mv "$dump" "$archive"; fi
+  rm -f "$dump"
+  KAFKA_SERVER=(java)
+  if [[ -f "$archive" ]]; then
+    KAFKA_SERVER+=("-XX:SharedArchiveFile=$archive")
+  else
+    KAFKA_SERVER+=("-XX:ArchiveClassesAtExit=$dump")
+  fi
+  KAFKA_SERVER+=("${KAFKA_JAVA[@]:1}" kafka.Kafka "$KAFKA_RUN/server.properties")
+}
 
 kafka_write_config() {
   local file="$1" log_dir="$2"
@@ -137,7 +158,7 @@ kafka_format_template() {
     -c "$tmp.properties" --ignore-formatted >"$tmp.log" 2>&1 ||
     { show_log_tail "$tmp.log"; die "kafka-storage format failed"; }
   rm -f "$tmp.properties" "$tmp.log"
-  mv -T "$tmp" "$KAFKA_PRISTINE" 2>/dev/null || rm -rf "$tmp" # another start got there first
+  move_into_place "$tmp" "$KAFKA_PRISTINE"
 }
 
 # Waits until a real client request succeeds: kafkajs describeCluster() when
@@ -174,7 +195,7 @@ kafka_start() {
     return 0
   fi
   rm -f "$KAFKA_PID_FILE"
-  if port_open "$KAFKA_PORT"; then
+  if port_listening "$KAFKA_PORT"; then
     if kafka_wait_ready - 5; then
       log "Kafka already answering at $KAFKA_BROKERS (not started from this checkout)"
       kafka_endpoint
@@ -182,7 +203,7 @@ kafka_start() {
     fi
     die "port $KAFKA_PORT is taken by something that is not Kafka; set PULSE_KAFKA_PORT to another port"
   fi
-  port_open "$KAFKA_CONTROLLER_PORT" &&
+  port_listening "$KAFKA_CONTROLLER_PORT" &&
     die "controller port $KAFKA_CONTROLLER_PORT is taken; set PULSE_KAFKA_CONTROLLER_PORT to another port"
 
   require_cmd java node
@@ -196,10 +217,12 @@ kafka_start() {
   cp -a "$KAFKA_PRISTINE" "$KAFKA_DATA"
   : >"$KAFKA_LOG"
 
-  pid="$(spawn_detached "$KAFKA_LOG" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_RUN/server.properties")"
+  kafka_server_command
+  pid="$(spawn_detached "$KAFKA_LOG" "${KAFKA_SERVER[@]}")"
   echo "$pid" >"$KAFKA_PID_FILE"
   local rc=0
-  kafka_wait_ready "$pid" "$KAFKA_READY_TIMEOUT" || rc=$?
+  wait_listening "$pid" "$KAFKA_PORT" "$KAFKA_READY_TIMEOUT" || rc=$?
+  ((rc != 0)) || kafka_wait_ready "$pid" "$KAFKA_READY_TIMEOUT" || rc=$?
   if ((rc != 0)); then
     show_log_tail "$KAFKA_LOG"
     stop_pid "$pid" kafka 10
@@ -232,7 +255,7 @@ kafka_status() {
   pid="$(read_pid "$KAFKA_PID_FILE")"
   if is_our_process "$pid" kafka; then
     echo "kafka: running at $KAFKA_BROKERS (pid $pid$(lease_note "$KAFKA_STATE"))"
-  elif port_open "$KAFKA_PORT"; then
+  elif port_listening "$KAFKA_PORT"; then
     echo "kafka: port $KAFKA_PORT in use, not started from this checkout$(lease_note "$KAFKA_STATE")"
   else
     echo "kafka: stopped"

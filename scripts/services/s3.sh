@@ -2,7 +2,7 @@
 # S3Proxy 4.0 (an S3-compatible server) with its filesystem-nio2 backend, for
 # tests, fetched from Maven Central: no Docker.
 #
-#   s3.sh start|stop|status
+#   s3.sh start|stop|status|acquire PID|release PID   (see ../services.sh)
 #
 # Listens on 127.0.0.1:$PULSE_S3_PORT (39000), checks AWS SigV2/SigV4
 # signatures against a fixed identity, and stores buckets as directories under
@@ -77,7 +77,7 @@ POM
       -DoutputDirectory="$work/lib" -DincludeScope=runtime)
   fi
   touch "$work/lib/.complete"
-  mv -T "$work/lib" "$S3_LIB" 2>/dev/null || true # another start got there first
+  move_into_place "$work/lib" "$S3_LIB"
   rm -rf "$work"
   log "fetched S3Proxy in $(elapsed "$started")s"
 }
@@ -161,7 +161,7 @@ s3_start() {
     return 0
   fi
   rm -f "$S3_PID_FILE"
-  if port_open "$S3_PORT"; then
+  if port_listening "$S3_PORT"; then
     if s3_wait_ready - 5; then
       log "an S3 server already answers at $S3_ENDPOINT (not started from this checkout)"
       s3_endpoint
@@ -184,7 +184,8 @@ s3_start() {
   pid="$(spawn_detached "$S3_LOG" "${S3_JAVA[@]}")"
   echo "$pid" >"$S3_PID_FILE"
   local rc=0
-  s3_wait_ready "$pid" "$S3_READY_TIMEOUT" || rc=$?
+  wait_listening "$pid" "$S3_PORT" "$S3_READY_TIMEOUT" || rc=$?
+  ((rc != 0)) || s3_wait_ready "$pid" "$S3_READY_TIMEOUT" || rc=$?
   if ((rc != 0)); then
     show_log_tail "$S3_LOG"
     stop_pid "$pid" s3proxy 10
@@ -217,7 +218,7 @@ s3_status() {
   pid="$(read_pid "$S3_PID_FILE")"
   if is_our_process "$pid" s3; then
     echo "s3: running at $S3_ENDPOINT (pid $pid$(lease_note "$S3_STATE"))"
-  elif port_open "$S3_PORT"; then
+  elif port_listening "$S3_PORT"; then
     echo "s3: port $S3_PORT in use, not started from this checkout$(lease_note "$S3_STATE")"
   else
     echo "s3: stopped"
