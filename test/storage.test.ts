@@ -376,6 +376,7 @@ describe('FileSystemStore', () => {
   it('refuses list prefixes that leave the root', async () => {
     await expect(keysOf(store.list('../'))).rejects.toThrow(InvalidKeyError);
     await expect(keysOf(store.list('a/../../'))).rejects.toThrow(InvalidKeyError);
+    await expect(keysOf(store.list('/etc/'))).rejects.toThrow(InvalidKeyError);
   });
 
   it('lists nothing from a root that does not exist yet', async () => {

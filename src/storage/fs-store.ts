@@ -27,7 +27,8 @@ function errnoCode(err: unknown): string | undefined {
  *
  * Two keys where one is a "directory" of the other (`a` and `a/b`) cannot
  * coexist, unlike on S3; writing the second fails with a clear error.
- * Symbolic links are not followed when listing.
+ * Symbolic links are not followed when listing, and content types are not
+ * stored (a file has none).
  */
 export class FileSystemStore implements ObjectStore {
   readonly url: string;
@@ -39,9 +40,10 @@ export class FileSystemStore implements ObjectStore {
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    if (prefix.startsWith('/')) throw new InvalidKeyError(this.url, prefix, 'absolute prefixes are not allowed');
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
-    if (dirKey !== '') this.path(dirKey);
+    if (dirKey !== '') this.path(dirKey); // refuses prefixes that leave the root
     yield* this.walk(dirKey, prefix.slice(slash + 1), options.startAfter);
   }
 
