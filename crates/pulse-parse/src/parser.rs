@@ -251,14 +251,13 @@ impl Parser {
         if self.opts.format == Format::Csv {
             p.newlines += memchr_iter(b'\n', data).count() as u64;
         }
-        if p.too_large {
-            return;
-        }
-        if p.len > self.opts.max_record_bytes as u64 + 1 {
+        if !p.too_large && p.len > self.opts.max_record_bytes as u64 + 1 {
             p.too_large = true;
+            p.bytes.truncate(RAW_BYTES);
+        }
+        if p.too_large {
             let keep = RAW_BYTES.saturating_sub(p.bytes.len()).min(data.len());
             p.bytes.extend_from_slice(&data[..keep]);
-            p.bytes.truncate(RAW_BYTES);
         } else {
             p.bytes.extend_from_slice(data);
         }
