@@ -36,6 +36,8 @@ struct Pending {
     too_large: bool,
     /// Length so far, and LFs inside it (CSV quoted newlines).
     len: u64,
+    /// Whether its last byte so far is a CR (dropped if the LF follows).
+    ends_with_cr: bool,
     newlines: u64,
     line: u64,
     offset: u64,
@@ -178,9 +180,10 @@ impl Parser {
             Format::Csv => {
                 if *state == ScanState::FieldStart {
                     // Fast path: a line without quotes ends at its LF.
-                    let r = memchr::memchr2(b'"', b'\n', &data[from..])?;
-                    if data[from + r] == b'\n' {
-                        return Some(from + r);
+                    if let Some(r) = memchr::memchr2(b'"', b'\n', &data[from..]) {
+                        if data[from + r] == b'\n' {
+                            return Some(from + r);
+                        }
                     }
                 }
                 find_record_end(data, from, state, self.delim)
@@ -247,6 +250,9 @@ impl Parser {
     /// is certainly too large (one byte of slack for a CR before the LF).
     fn extend_pending(&mut self, data: &[u8]) {
         let p = &mut self.pending;
+        if let Some(&last) = data.last() {
+            p.ends_with_cr = last == b'\r';
+        }
         p.len += data.len() as u64;
         if self.opts.format == Format::Csv {
             p.newlines += memchr_iter(b'\n', data).count() as u64;
@@ -268,6 +274,13 @@ impl Parser {
         let mut p = std::mem::take(&mut self.pending);
         let (line, offset) = (p.line, p.offset);
         if p.too_large {
+            if p.ends_with_cr {
+                // The CR of a CRLF terminator is not part of the record.
+                if p.bytes.len() as u64 == p.len {
+                    p.bytes.pop();
+                }
+                p.len -= 1;
+            }
             self.too_large(&p.bytes, p.len, p.newlines, line, offset);
         } else if at_eof && p.state == ScanState::Quoted {
             let rec = strip_cr(&p.bytes);
@@ -301,7 +314,7 @@ impl Parser {
             head,
             RecordError::record(
                 RejectCode::RecordTooLarge,
-                format!("record is larger than maxRecordBytes ({max}): at least {len} bytes"),
+                format!("record is larger than maxRecordBytes ({max}): {len} bytes"),
             ),
         );
         self.header_failed(line);
