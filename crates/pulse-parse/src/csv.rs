@@ -73,6 +73,44 @@ pub fn find_record_end(b: &[u8], from: usize, state: &mut ScanState, delim: u8) 
     }
 }
 
+/// What [`scan_plain`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plain {
+    /// The record ends at this LF; its fields are in the spans.
+    End(usize),
+    /// The record has a quote: it needs the full scanner.
+    Quoted,
+    /// No LF before the end of the data.
+    NoEnd,
+}
+
+/// One pass over a record starting at `from` that, as long as it meets no
+/// quote, both finds its LF and records its fields (spans relative to
+/// `from`). `stop` marks the delimiter, `"` and LF.
+#[inline]
+pub fn scan_plain(b: &[u8], from: usize, stop: &[bool; 256], spans: &mut Vec<Span>) -> Plain {
+    spans.clear();
+    let mut start = from;
+    for (j, &c) in b.iter().enumerate().skip(from) {
+        if !stop[c as usize] {
+            continue;
+        }
+        let span = Span::Plain((start - from) as u32, (j - from) as u32);
+        match c {
+            b'\n' => {
+                spans.push(span);
+                return Plain::End(j);
+            }
+            b'"' => return Plain::Quoted,
+            _ => {
+                spans.push(span);
+                start = j + 1;
+            }
+        }
+    }
+    Plain::NoEnd
+}
+
 /// One field of a split record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {
@@ -268,18 +306,22 @@ pub fn convert(
     }
 }
 
-/// Reads one data record into `slots`, given the column layout.
+/// Reads one data record into `slots`, given the column layout. With a
+/// delimiter the record is split first; without, `spans` already holds its
+/// fields.
 pub fn read_record(
     schema: &Schema,
     columns: &Columns,
     rec: &str,
-    delim: u8,
+    split_on: Option<u8>,
     spans: &mut Vec<Span>,
     slots: &mut [Slot],
     scratch: &mut String,
 ) -> Result<(), RecordError> {
     scratch.clear();
-    split_fields(rec, delim, spans, scratch)?;
+    if let Some(delim) = split_on {
+        split_fields(rec, delim, spans, scratch)?;
+    }
     if let Some(f) = columns.duplicate {
         let name = &schema.fields[f].name;
         return Err(RecordError::field(

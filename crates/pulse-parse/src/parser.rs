@@ -9,7 +9,7 @@ use memchr::{memchr, memchr_iter, memrchr};
 use pulse_schema::Schema;
 
 use crate::columns::{Columns as Builders, ParsedBatch, Slot};
-use crate::csv::{self, find_record_end, Layout, ScanState, Span};
+use crate::csv::{self, find_record_end, Layout, Plain, ScanState, Span};
 use crate::json::JsonReader;
 use crate::options::{Format, ParseError, ParseOptions};
 use crate::reject::{raw_text, RecordError, Reject, RejectCode, RAW_BYTES};
@@ -49,6 +49,8 @@ pub struct Parser {
     schema: Arc<Schema>,
     opts: ParseOptions,
     delim: u8,
+    /// CSV bytes that end a plain field: delimiter, quote, LF.
+    plain_stop: [bool; 256],
     builders: Builders,
     rejects: Vec<Reject>,
     stats: ParseStats,
@@ -75,7 +77,12 @@ impl Parser {
         } else {
             Layout::Ready(csv::Columns::positional(&schema))
         };
+        let mut plain_stop = [false; 256];
+        for c in [opts.delimiter_byte(), b'"', b'\n'] {
+            plain_stop[c as usize] = true;
+        }
         Ok(Parser {
+            plain_stop,
             delim: opts.delimiter_byte(),
             builders: Builders::new(&schema, opts.batch_size),
             json: JsonReader::new(&schema),
@@ -221,29 +228,49 @@ impl Parser {
             .and_then(|r| simdutf8::basic::from_utf8(&data[start..start + r]).ok());
         while i < data.len() {
             let mut state = ScanState::FieldStart;
-            match self.record_end(data, i, &mut state) {
+            // CSV records without quotes are split into fields in the same
+            // pass that finds their end.
+            let (end, split) = match self.opts.format {
+                Format::Csv => match csv::scan_plain(data, i, &self.plain_stop, &mut self.spans) {
+                    Plain::End(end) => (Some(end), true),
+                    Plain::Quoted => (self.record_end(data, i, &mut state), false),
+                    Plain::NoEnd => {
+                        // The tail has no LF: find the scan state it leaves.
+                        find_record_end(data, i, &mut state, self.delim);
+                        (None, false)
+                    }
+                },
+                Format::Ndjson => (self.record_end(data, i, &mut state), false),
+            };
+            match end {
                 Some(end) => {
                     let text = valid
                         .filter(|v| end - start <= v.len())
                         .map(|v| &v[i - start..end - start]);
-                    self.record(&data[i..end], text, base + i as u64, None);
+                    let newlines = split.then_some(0);
+                    self.record(&data[i..end], text, base + i as u64, newlines, split);
                     i = end + 1;
                 }
                 None => {
-                    self.pending = Pending {
-                        active: true,
-                        bytes: std::mem::take(&mut self.pending.bytes),
-                        line: self.line,
-                        offset: base + i as u64,
-                        state,
-                        ..Pending::default()
-                    };
-                    self.pending.bytes.clear();
-                    self.extend_pending(&data[i..]);
+                    self.start_pending(data, i, base, state);
                     return;
                 }
             }
         }
+    }
+
+    /// Keeps `data[i..]`, a record that goes on in the next chunk.
+    fn start_pending(&mut self, data: &[u8], i: usize, base: u64, state: ScanState) {
+        self.pending = Pending {
+            active: true,
+            bytes: std::mem::take(&mut self.pending.bytes),
+            line: self.line,
+            offset: base + i as u64,
+            state,
+            ..Pending::default()
+        };
+        self.pending.bytes.clear();
+        self.extend_pending(&data[i..]);
     }
 
     /// Adds bytes to the pending record, switching to counting only once it
@@ -298,7 +325,7 @@ impl Parser {
                 self.header_failed(line);
             }
         } else {
-            self.record(&p.bytes, None, offset, Some(p.newlines));
+            self.record(&p.bytes, None, offset, Some(p.newlines), false);
         }
         p.bytes.clear();
         self.pending.bytes = p.bytes;
@@ -321,14 +348,29 @@ impl Parser {
     }
 
     /// One complete record (without its LF). `text` is the record as
-    /// already-validated UTF-8, when known.
-    fn record(&mut self, rec: &[u8], text: Option<&str>, offset: u64, newlines: Option<u64>) {
+    /// already-validated UTF-8, when known; `split`: a quote-free CSV record
+    /// whose fields are already in `spans`.
+    fn record(
+        &mut self,
+        rec: &[u8],
+        text: Option<&str>,
+        offset: u64,
+        newlines: Option<u64>,
+        split: bool,
+    ) {
         let line = self.line;
         let newlines = newlines.unwrap_or_else(|| match self.opts.format {
             Format::Csv if memchr(b'"', rec).is_some() => memchr_iter(b'\n', rec).count() as u64,
             _ => 0,
         });
+        let full = rec.len();
         let rec = strip_cr(rec);
+        if split && rec.len() < full {
+            // The CR belonged to the last field's span.
+            if let Some(Span::Plain(_, e)) = self.spans.last_mut() {
+                *e -= 1;
+            }
+        }
         if rec.len() > self.opts.max_record_bytes {
             self.too_large(rec, rec.len() as u64, newlines, line, offset);
             return;
@@ -362,7 +404,7 @@ impl Parser {
         };
         match self.opts.format {
             Format::Ndjson => self.ndjson_record(text, line, offset),
-            Format::Csv => self.csv_record(text, line, offset),
+            Format::Csv => self.csv_record(text, line, offset, split),
         }
     }
 
@@ -377,7 +419,7 @@ impl Parser {
         }
     }
 
-    fn csv_record(&mut self, rec: &str, line: u64, offset: u64) {
+    fn csv_record(&mut self, rec: &str, line: u64, offset: u64, split: bool) {
         let columns = match &self.layout {
             Layout::Ready(c) => c,
             Layout::AwaitingHeader => {
@@ -403,7 +445,7 @@ impl Parser {
             &self.schema,
             columns,
             rec,
-            self.delim,
+            (!split).then_some(self.delim),
             &mut self.spans,
             &mut self.slots,
             &mut self.scratch,

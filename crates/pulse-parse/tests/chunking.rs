@@ -434,7 +434,7 @@ fn check(stream: &Stream, opts: &str, cuts: &[usize]) -> Result<(), TestCaseErro
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
     fn ndjson_streams_parse_as_generated_under_any_chunking(
