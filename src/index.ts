@@ -1,2 +1,4 @@
 /** PulseStream's public API. */
 export { native } from './core/native.js';
+export { ChunkedParser, parseBytes, REJECT_CODES } from './core/parser.js';
+export type { FieldSpec, FieldType, ParseOptions, ParseResult, ParseStats, Reject, RejectCode, SchemaSpec } from './core/parser.js';

@@ -105,9 +105,28 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** One stream of CSV or NDJSON bytes being parsed. */
+/**
+ * One stream of CSV or NDJSON bytes being parsed. Async calls are queued,
+ * so chunks are parsed in call order even when not awaited one by one.
+ */
 export class ChunkedParser {
+  /** The last queued async call; the next one starts after it settles. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
   private constructor(private readonly inner: NativeParser) {}
+
+  private enqueue(call: () => Promise<ParseOutput>): Promise<ParseResult> {
+    this.pending++;
+    const next = this.queue.then(call).then(toResult);
+    this.queue = next.catch(() => undefined).finally(() => this.pending--);
+    return next;
+  }
+
+  private sync(call: () => ParseOutput): ParseResult {
+    if (this.pending > 0) throw new Error('ChunkedParser: an async call is still running; await it before a sync call');
+    return toResult(call());
+  }
 
   /** Throws when the schema or the options are invalid (never for bad data). */
   static create(schema: SchemaSpec, options: ParseOptions): ChunkedParser {
@@ -116,26 +135,26 @@ export class ChunkedParser {
 
   /** Parses a chunk on the calling thread; for small chunks. */
   push(chunk: Uint8Array): ParseResult {
-    return toResult(this.inner.push(asBuffer(chunk)));
+    return this.sync(() => this.inner.push(asBuffer(chunk)));
   }
 
   /** Parses a chunk off the event loop. Do not modify `chunk` until it settles. */
-  async pushAsync(chunk: Uint8Array): Promise<ParseResult> {
-    return toResult(await this.inner.pushAsync(asBuffer(chunk)));
+  pushAsync(chunk: Uint8Array): Promise<ParseResult> {
+    return this.enqueue(() => this.inner.pushAsync(asBuffer(chunk)));
   }
 
   /** End of input: parses a last record without a newline. */
   finish(): ParseResult {
-    return toResult(this.inner.finish());
+    return this.sync(() => this.inner.finish());
   }
 
-  async finishAsync(): Promise<ParseResult> {
-    return toResult(await this.inner.finishAsync());
+  finishAsync(): Promise<ParseResult> {
+    return this.enqueue(() => this.inner.finishAsync());
   }
 
   /** Starts a new stream (a new object); an unfinished record is finished first. */
   reset(): ParseResult {
-    return toResult(this.inner.reset());
+    return this.sync(() => this.inner.reset());
   }
 
   stats(): ParseStats {

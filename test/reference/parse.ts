@@ -58,16 +58,18 @@ export function exactInt(tok: string): bigint | 'fractional' | 'out_of_range' {
   return neg ? -magnitude : magnitude;
 }
 
-/** Epoch ms from a number token in `unit` (the schema crate's `parse_epoch`). */
+/** The widest timestamp accepted: JavaScript's Date range. */
+const MAX_EPOCH_MS = 8.64e15;
+
+/** Epoch ms from a number token in `unit` (the schema crate's `parse_epoch`, within the Date range). */
 export function epochFromNumber(tok: string, unit: 'ms' | 's'): number | null {
   const mult = unit === 's' ? 1000 : 1;
   if (/^-?[0-9]+$/.test(tok)) {
-    const magnitude = BigInt(tok.replace('-', ''));
-    if (magnitude > I64_MAX || magnitude * BigInt(mult) > I64_MAX) return null;
-    return Number(tok.startsWith('-') ? -magnitude * BigInt(mult) : magnitude * BigInt(mult));
+    const ms = BigInt(tok) * BigInt(mult);
+    return ms <= BigInt(MAX_EPOCH_MS) && ms >= -BigInt(MAX_EPOCH_MS) ? Number(ms) : null;
   }
   const ms = Math.floor(Number(tok) * mult) + 0; // + 0: no negative zero
-  return Number.isFinite(ms) && Math.abs(ms) <= 9e15 ? ms : null;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_EPOCH_MS ? ms : null;
 }
 
 function daysFromCivil(y: number, m: number, d: number): number {

@@ -3,7 +3,9 @@
 //! call's rows are never held back) plus the records it rejected.
 //!
 //! The parser lives behind `Arc<Mutex<…>>` so `pushAsync` can run on the
-//! libuv pool; calls on one parser are serialised by the lock.
+//! libuv pool. The lock makes calls exclusive but not ordered: callers start
+//! an async call only after the previous one settled (`src/core/parser.ts`
+//! queues them).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -70,7 +72,11 @@ fn run(parser: &Shared, step: impl FnOnce(&mut Parser)) -> napi::Result<ParseOut
         p.flush();
         let batches: Vec<_> = p.take_batches().into_iter().map(|b| b.batch).collect();
         let rows = batches.iter().map(|b| b.num_rows()).sum::<usize>() as u32;
-        let rejects = p.take_rejects().into_iter().map(ParseReject::from).collect();
+        let rejects = p
+            .take_rejects()
+            .into_iter()
+            .map(ParseReject::from)
+            .collect();
         Ok(ParseOutput {
             batches: batches_to_buffer(&p.arrow_schema(), &batches)?,
             rows,

@@ -199,8 +199,12 @@ pub fn int64_from_number(name: &str, tok: &[u8], small: Option<i64>) -> Result<i
 #[inline]
 pub fn float64_from_number(name: &str, tok: &[u8], small: Option<i64>) -> Result<f64, RecordError> {
     if let Some(v) = small {
-        // Exact: |v| < 10^18 < 2^63, and conversion rounds to nearest like the parsers do.
-        return Ok(v as f64);
+        // Rounds to nearest like the parsers do; only "-0" needs its sign.
+        return Ok(if v == 0 && tok.first() == Some(&b'-') {
+            -0.0
+        } else {
+            v as f64
+        });
     }
     match fast_float2::parse::<f64, _>(tok) {
         Ok(v) if v.is_finite() => Ok(v),
@@ -211,6 +215,10 @@ pub fn float64_from_number(name: &str, tok: &[u8], small: Option<i64>) -> Result
         )),
     }
 }
+
+/// The widest timestamp accepted: JavaScript's `Date` range (±10^8 days),
+/// so every parsed time is also a safe JS number.
+pub const MAX_EPOCH_MS: i64 = 8_640_000_000_000_000;
 
 /// Epoch milliseconds from a number token read in `unit`.
 #[inline]
@@ -224,7 +232,7 @@ pub fn timestamp_from_number(
         Some(v) => v.checked_mul(unit.millis()),
         None => parse_epoch(tok, unit),
     };
-    ms.ok_or_else(|| {
+    ms.filter(|ms| ms.abs() <= MAX_EPOCH_MS).ok_or_else(|| {
         RecordError::field(
             RejectCode::OutOfRange,
             name,
@@ -321,6 +329,8 @@ mod tests {
         let e = float64_from_number("x", b"1e400", None).unwrap_err();
         assert_eq!(e.code, RejectCode::OutOfRange);
         assert_eq!(float64_from_number("x", b"1e-400", None), Ok(0.0));
+        let neg_zero = float64_from_number("x", b"-0", Some(0)).unwrap();
+        assert!(neg_zero == 0.0 && neg_zero.is_sign_negative());
         let e = timestamp_from_text("ts", b"2026-01-01T00:00:00").unwrap_err();
         assert_eq!(e.code, RejectCode::InvalidTimestamp);
         assert_eq!(
@@ -328,6 +338,21 @@ mod tests {
             Ok(1500)
         );
         let e = timestamp_from_number("ts", b"1e300", None, EpochUnit::Ms).unwrap_err();
+        assert_eq!(e.code, RejectCode::OutOfRange);
+        let max = MAX_EPOCH_MS.to_string();
+        assert_eq!(
+            timestamp_from_number("ts", max.as_bytes(), Some(MAX_EPOCH_MS), EpochUnit::Ms),
+            Ok(MAX_EPOCH_MS)
+        );
+        let e = timestamp_from_number(
+            "ts",
+            b"8640000000000001",
+            Some(8_640_000_000_000_001),
+            EpochUnit::Ms,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, RejectCode::OutOfRange);
+        let e = timestamp_from_number("ts", b"8640000000000001", None, EpochUnit::S).unwrap_err();
         assert_eq!(e.code, RejectCode::OutOfRange);
     }
 
