@@ -42,7 +42,12 @@ pub fn column(batch: &RecordBatch, schema: &Schema, i: usize) -> Result<ArrayRef
             let ts = col
                 .as_any()
                 .downcast_ref::<TimestampMillisecondArray>()
-                .ok_or_else(|| RuleError::Schema(format!("column '{}' is not a timestamp array", expected.name())))?;
+                .ok_or_else(|| {
+                    RuleError::Schema(format!(
+                        "column '{}' is not a timestamp array",
+                        expected.name()
+                    ))
+                })?;
             Ok(Arc::new(ts.clone().with_timezone_opt(tz.clone())))
         }
         (a, e) => Err(RuleError::Schema(format!(

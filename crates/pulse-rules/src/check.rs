@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMillisecondArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMillisecondArray,
+};
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::Schema;
 use pulse_schema::FieldType;
@@ -32,13 +34,25 @@ pub enum FieldTest {
     Pass,
     /// Integer (int64/timestamp) values within `[lo, hi]`; `empty` when no
     /// integer can satisfy the bounds.
-    IntRange { lo: i64, hi: i64, empty: bool },
+    IntRange {
+        lo: i64,
+        hi: i64,
+        empty: bool,
+    },
     /// Values compared as floats (float fields, or an int field with a
     /// fractional bound): `lo`/`hi` default to ∓∞, NaN is never in range.
-    FloatRange { lo: f64, lo_excl: bool, hi: f64, hi_excl: bool },
+    FloatRange {
+        lo: f64,
+        lo_excl: bool,
+        hi: f64,
+        hi_excl: bool,
+    },
     In(Arc<InSet>),
     Regex(Regex),
-    Length { min: u64, max: u64 },
+    Length {
+        min: u64,
+        max: u64,
+    },
     /// The text of a string field parses as `FieldType`.
     Parses(FieldType),
 }
@@ -69,13 +83,20 @@ pub fn compile(
     let ty = Ty::of_arrow(f.data_type()).ok_or_else(|| {
         RuleError::compile(
             subject,
-            format!("field '{field}' has Arrow type {}, which checks cannot read", f.data_type()),
+            format!(
+                "field '{field}' has Arrow type {}, which checks cannot read",
+                f.data_type()
+            ),
         )
     })?;
     let wrong = |what: &str| {
         Err(RuleError::compile(
             subject,
-            format!("{} needs {what}, but field '{field}' is {}", kind.name(), ty.name()),
+            format!(
+                "{} needs {what}, but field '{field}' is {}",
+                kind.name(),
+                ty.name()
+            ),
         ))
     };
     let test = match kind {
@@ -123,7 +144,10 @@ pub fn compile(
             }
         }
         CheckKind::Expr(_) => {
-            return Err(RuleError::compile(subject, "an expr check is not a field check"))
+            return Err(RuleError::compile(
+                subject,
+                "an expr check is not a field check",
+            ))
         }
     };
     Ok(FieldCheck { column, ty, test })
@@ -147,7 +171,10 @@ fn bound(subject: &str, field: &str, ty: Ty, b: &Bound) -> Result<Num, RuleError
             }),
         (_, Bound::Text(s)) => Err(RuleError::compile(
             subject,
-            format!("range bound '{s}' must be a number for {} field '{field}'", ty.name()),
+            format!(
+                "range bound '{s}' must be a number for {} field '{field}'",
+                ty.name()
+            ),
         )),
         (Ty::Float, Bound::Number(n)) => Ok(Num::F(n.as_f64().unwrap_or(f64::NAN))),
         (_, Bound::Number(n)) => {
@@ -177,8 +204,16 @@ fn range(subject: &str, field: &str, ty: Ty, r: &RangeSpec) -> Result<FieldTest,
     if r.min.is_none() && r.max.is_none() {
         return Err(RuleError::compile(subject, "range needs min or max"));
     }
-    let lo = r.min.as_ref().map(|b| bound(subject, field, ty, b)).transpose()?;
-    let hi = r.max.as_ref().map(|b| bound(subject, field, ty, b)).transpose()?;
+    let lo = r
+        .min
+        .as_ref()
+        .map(|b| bound(subject, field, ty, b))
+        .transpose()?;
+    let hi = r
+        .max
+        .as_ref()
+        .map(|b| bound(subject, field, ty, b))
+        .transpose()?;
     for n in [&lo, &hi].into_iter().flatten() {
         if let Num::F(f) = n {
             if f.is_nan() {
@@ -186,7 +221,8 @@ fn range(subject: &str, field: &str, ty: Ty, r: &RangeSpec) -> Result<FieldTest,
             }
         }
     }
-    let any_float = ty == Ty::Float || matches!(lo, Some(Num::F(_))) || matches!(hi, Some(Num::F(_)));
+    let any_float =
+        ty == Ty::Float || matches!(lo, Some(Num::F(_))) || matches!(hi, Some(Num::F(_)));
     if any_float {
         let f = |n: &Option<Num>, dflt: f64| match n {
             None => dflt,
@@ -231,7 +267,10 @@ fn in_set(subject: &str, field: &str, ty: Ty, values: &[Value]) -> Result<InSet,
     let bad = |v: &Value, what: &str| {
         Err(RuleError::compile(
             subject,
-            format!("in values for {} field '{field}' must be {what}, found {v}", ty.name()),
+            format!(
+                "in values for {} field '{field}' must be {what}, found {v}",
+                ty.name()
+            ),
         ))
     };
     let whole = |v: &Value| -> Option<i64> {
@@ -313,7 +352,11 @@ fn on_valid(bits: BooleanBuffer, nulls: Option<&NullBuffer>) -> BooleanBuffer {
 
 fn downcast<T: 'static>(a: &ArrayRef, ty: Ty) -> Result<&T, RuleError> {
     a.as_any().downcast_ref::<T>().ok_or_else(|| {
-        RuleError::Schema(format!("expected a {} column, found {}", ty.name(), a.data_type()))
+        RuleError::Schema(format!(
+            "expected a {} column, found {}",
+            ty.name(),
+            a.data_type()
+        ))
     })
 }
 
@@ -327,7 +370,11 @@ fn int_values(a: &ArrayRef, ty: Ty) -> Result<&[i64], RuleError> {
 
 impl FieldCheck {
     /// The rows that fail the check, or `None` when none can.
-    pub fn failures(&self, cols: &[ArrayRef], n: usize) -> Result<Option<BooleanBuffer>, RuleError> {
+    pub fn failures(
+        &self,
+        cols: &[ArrayRef],
+        n: usize,
+    ) -> Result<Option<BooleanBuffer>, RuleError> {
         let a = cols
             .get(self.column)
             .ok_or_else(|| RuleError::Schema(format!("column {} is missing", self.column)))?;
@@ -358,7 +405,8 @@ impl FieldCheck {
                 hi_excl,
             } => {
                 let (lo, hi, lx, hx) = (*lo, *hi, *lo_excl, *hi_excl);
-                let inside = move |x: f64| (x > lo || (!lx && x == lo)) && (x < hi || (!hx && x == hi));
+                let inside =
+                    move |x: f64| (x > lo || (!lx && x == lo)) && (x < hi || (!hx && x == hi));
                 if self.ty == Ty::Float {
                     let v = downcast::<Float64Array>(a, self.ty)?.values();
                     BooleanBuffer::collect_bool(n, |i| !inside(v[i]))

@@ -25,7 +25,10 @@ impl Derivation {
     pub fn compile(spec: &DeriveSpec, schema: &Schema) -> Result<Derivation, RuleError> {
         let subject = format!("derivation '{}'", spec.column);
         if spec.column.is_empty() {
-            return Err(RuleError::compile("derivation", "column name must not be empty"));
+            return Err(RuleError::compile(
+                "derivation",
+                "column name must not be empty",
+            ));
         }
         if schema.fields().iter().any(|f| f.name() == &spec.column) {
             return Err(RuleError::compile(

@@ -3,7 +3,7 @@
 
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
 use arrow_buffer::BooleanBuffer;
-use arrow_schema::{SchemaRef};
+use arrow_schema::SchemaRef;
 
 use crate::expr::bind::TExpr;
 use crate::expr::{compile_condition, eval::eval};
@@ -40,7 +40,8 @@ impl Predicate {
             cols[i] = Some(batch::column(batch, &self.input, i)?);
         }
         // Columns the expression never reads stand in as empty placeholders.
-        let placeholder: ArrayRef = std::sync::Arc::new(BooleanArray::new(BooleanBuffer::new_unset(0), None));
+        let placeholder: ArrayRef =
+            std::sync::Arc::new(BooleanArray::new(BooleanBuffer::new_unset(0), None));
         let cols: Vec<ArrayRef> = cols
             .into_iter()
             .map(|c| c.unwrap_or_else(|| placeholder.clone()))

@@ -100,10 +100,18 @@ fn default_message(spec: &CheckSpec) -> String {
         CheckKind::Required(_) => format!("{field} is required"),
         CheckKind::Range(r) => {
             let lo = r.min.as_ref().map(|b| {
-                format!("{} {}", if r.min_exclusive { ">" } else { ">=" }, bound_text(b))
+                format!(
+                    "{} {}",
+                    if r.min_exclusive { ">" } else { ">=" },
+                    bound_text(b)
+                )
             });
             let hi = r.max.as_ref().map(|b| {
-                format!("{} {}", if r.max_exclusive { "<" } else { "<=" }, bound_text(b))
+                format!(
+                    "{} {}",
+                    if r.max_exclusive { "<" } else { "<=" },
+                    bound_text(b)
+                )
             });
             let parts: Vec<String> = lo.into_iter().chain(hi).collect();
             format!("{field} must be {}", parts.join(" and "))
@@ -345,7 +353,8 @@ impl RuleSet {
         for ((c, f), k) in self.checks.iter().zip(&fails).zip(&self.counters) {
             k.evaluated.fetch_add(n as u64, Ordering::Relaxed);
             if let Some(f) = f {
-                k.failed.fetch_add(f.count_set_bits() as u64, Ordering::Relaxed);
+                k.failed
+                    .fetch_add(f.count_set_bits() as u64, Ordering::Relaxed);
                 if c.severity == Severity::Warn {
                     k.warned.fetch_add(kept_and(f) as u64, Ordering::Relaxed);
                 }

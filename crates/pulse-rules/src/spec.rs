@@ -237,8 +237,13 @@ mod tests {
         .unwrap();
         assert_eq!(spec.checks.len(), 7);
         assert_eq!(spec.checks[2].severity, Severity::Warn);
-        assert!(matches!(spec.checks[1].kind, CheckKind::Range(ref r) if r.min_exclusive && !r.max_exclusive));
-        assert!(matches!(spec.checks[5].kind, CheckKind::Type(FieldType::Int64)));
+        assert!(
+            matches!(spec.checks[1].kind, CheckKind::Range(ref r) if r.min_exclusive && !r.max_exclusive)
+        );
+        assert!(matches!(
+            spec.checks[5].kind,
+            CheckKind::Type(FieldType::Int64)
+        ));
         assert_eq!(spec.derive[0].default.as_deref(), Some("other"));
     }
 
@@ -246,7 +251,10 @@ mod tests {
     fn shape_errors_name_the_rule() {
         let two = r#"{"checks":[{"id":"r1","field":"a","required":true,"regex":"x"}]}"#;
         let e = RulesSpec::from_json(two).unwrap_err().to_string();
-        assert!(e.contains("rule 'r1'") && e.contains("required, regex"), "{e}");
+        assert!(
+            e.contains("rule 'r1'") && e.contains("required, regex"),
+            "{e}"
+        );
         let none = r#"{"checks":[{"id":"r2","field":"a"}]}"#;
         let e = RulesSpec::from_json(none).unwrap_err().to_string();
         assert!(e.contains("rule 'r2'") && e.contains("found none"), "{e}");
@@ -255,11 +263,17 @@ mod tests {
         assert!(e.contains("rule 'r3'") && e.contains("requird"), "{e}");
         let no_field = r#"{"checks":[{"id":"r4","in":[1]}]}"#;
         let e = RulesSpec::from_json(no_field).unwrap_err().to_string();
-        assert!(e.contains("rule 'r4'") && e.contains("needs a field"), "{e}");
+        assert!(
+            e.contains("rule 'r4'") && e.contains("needs a field"),
+            "{e}"
+        );
         let bad_len = r#"{"checks":[{"id":"r5","field":"a","length":{"min":-1}}]}"#;
         let e = RulesSpec::from_json(bad_len).unwrap_err().to_string();
         assert!(e.contains("rule 'r5'"), "{e}");
         let bad_on_error = r#"{"onError":"explode"}"#;
-        assert!(matches!(RulesSpec::from_json(bad_on_error), Err(RuleError::Json(_))));
+        assert!(matches!(
+            RulesSpec::from_json(bad_on_error),
+            Err(RuleError::Json(_))
+        ));
     }
 }

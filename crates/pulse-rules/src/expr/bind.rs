@@ -238,7 +238,10 @@ pub fn bind(ast: &Ast, scope: &Scope) -> Result<TExpr, SyntaxError> {
     match &ast.kind {
         AstKind::Int(v) => Ok(TExpr::new(Ty::Int, Node::Const(Scalar::Int(*v)))),
         AstKind::Float(v) => Ok(TExpr::new(Ty::Float, Node::Const(Scalar::Float(*v)))),
-        AstKind::Str(s) => Ok(TExpr::new(Ty::Str, Node::Const(Scalar::Str(s.as_str().into())))),
+        AstKind::Str(s) => Ok(TExpr::new(
+            Ty::Str,
+            Node::Const(Scalar::Str(s.as_str().into())),
+        )),
         AstKind::Bool(b) => Ok(TExpr::new(Ty::Bool, Node::Const(Scalar::Bool(*b)))),
         AstKind::Null => Ok(TExpr::null(Ty::Null)),
         AstKind::Field(name) => scope.field(name, col),
@@ -268,7 +271,11 @@ pub fn bind(ast: &Ast, scope: &Scope) -> Result<TExpr, SyntaxError> {
             let (a, b) = (Box::new(a), Box::new(b));
             Ok(TExpr::new(
                 Ty::Bool,
-                if is_and { Node::And(a, b) } else { Node::Or(a, b) },
+                if is_and {
+                    Node::And(a, b)
+                } else {
+                    Node::Or(a, b)
+                },
             ))
         }
         AstKind::Arith(op, a, b) => {
@@ -322,7 +329,10 @@ pub fn bind(ast: &Ast, scope: &Scope) -> Result<TExpr, SyntaxError> {
 fn expect_bool(e: &TExpr, col: usize, what: &str) -> Result<(), SyntaxError> {
     match e.ty {
         Ty::Bool | Ty::Null => Ok(()),
-        t => err(col, format!("{what} needs boolean operands, found {}", t.name())),
+        t => err(
+            col,
+            format!("{what} needs boolean operands, found {}", t.name()),
+        ),
     }
 }
 
@@ -362,7 +372,9 @@ fn ts_literal(e: TExpr, ast: &Ast) -> Result<TExpr, SyntaxError> {
 fn to_float(e: TExpr) -> TExpr {
     match (e.ty, &e.node) {
         (Ty::Float, _) => e,
-        (_, Node::Const(Scalar::Int(v))) => TExpr::new(Ty::Float, Node::Const(Scalar::Float(*v as f64))),
+        (_, Node::Const(Scalar::Int(v))) => {
+            TExpr::new(Ty::Float, Node::Const(Scalar::Float(*v as f64)))
+        }
         _ => TExpr::new(Ty::Float, Node::ToFloat(Box::new(e))),
     }
 }
@@ -373,7 +385,11 @@ fn arith(op: ArithOp, a: TExpr, b: TExpr, col: usize) -> Result<TExpr, SyntaxErr
         if matches!(t, Ty::Str | Ty::Bool) {
             return err(
                 col,
-                format!("'{sym}' needs numbers, found {} and {}", a.ty.name(), b.ty.name()),
+                format!(
+                    "'{sym}' needs numbers, found {} and {}",
+                    a.ty.name(),
+                    b.ty.name()
+                ),
             );
         }
     }
@@ -414,7 +430,11 @@ fn compare(op: CmpOp, a: TExpr, b: TExpr, col: usize) -> Result<TExpr, SyntaxErr
     let mismatch = || {
         err(
             col,
-            format!("'{sym}' cannot compare {} with {}", a.ty.name(), b.ty.name()),
+            format!(
+                "'{sym}' cannot compare {} with {}",
+                a.ty.name(),
+                b.ty.name()
+            ),
         )
     };
     let (a, b) = match (a.ty, b.ty) {
@@ -590,7 +610,11 @@ fn call(name: &str, args: &[Ast], scope: &Scope, col: usize) -> Result<TExpr, Sy
             if any_null {
                 return Ok(TExpr::null(Ty::Null));
             }
-            let case = if name == "lower" { Case::Lower } else { Case::Upper };
+            let case = if name == "lower" {
+                Case::Lower
+            } else {
+                Case::Upper
+            };
             Ok(TExpr::new(Ty::Str, Node::Case(case, Box::new(a))))
         }
         "length" => {
@@ -636,7 +660,11 @@ fn coalesce(args: &[Ast], scope: &Scope, col: usize) -> Result<TExpr, SyntaxErro
     for a in args {
         bound.push(bind(a, scope)?);
     }
-    let typed: Vec<Ty> = bound.iter().map(|e| e.ty).filter(|t| *t != Ty::Null).collect();
+    let typed: Vec<Ty> = bound
+        .iter()
+        .map(|e| e.ty)
+        .filter(|t| *t != Ty::Null)
+        .collect();
     let Some(&first) = typed.first() else {
         return Ok(TExpr::null(Ty::Null));
     };
@@ -651,7 +679,11 @@ fn coalesce(args: &[Ast], scope: &Scope, col: usize) -> Result<TExpr, SyntaxErro
             col,
             format!(
                 "coalesce() arguments must share a type, found {}",
-                typed.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+                typed
+                    .iter()
+                    .map(|t| t.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     };

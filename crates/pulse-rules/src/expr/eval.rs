@@ -7,7 +7,9 @@ use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, Strin
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 
 use super::bind::{Case, InSet, Node, StrTest, TExpr};
-use super::value::{and3, arith_f64, arith_i64, char_len, f64_divisor_ok, or3, ArithOp, CmpOp, Scalar, Ty};
+use super::value::{
+    and3, arith_f64, arith_i64, char_len, f64_divisor_ok, or3, ArithOp, CmpOp, Scalar, Ty,
+};
 use super::vector::{nulls_from, strings, Vector};
 use crate::RuleError;
 
@@ -92,7 +94,12 @@ fn floats(v: &Vector) -> Option<Num<'_, f64>> {
 
 /// Applies `f` row by row to two operands, collecting the results.
 #[inline(always)]
-fn map2<A: Copy, B: Copy, R>(n: usize, a: Num<A>, b: Num<B>, mut f: impl FnMut(A, B) -> R) -> Vec<R> {
+fn map2<A: Copy, B: Copy, R>(
+    n: usize,
+    a: Num<A>,
+    b: Num<B>,
+    mut f: impl FnMut(A, B) -> R,
+) -> Vec<R> {
     match (a, b) {
         (Num::Arr(x), Num::Arr(y)) => x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect(),
         (Num::Arr(x), Num::Val(q)) => x.iter().map(|&p| f(p, q)).collect(),
@@ -103,7 +110,12 @@ fn map2<A: Copy, B: Copy, R>(n: usize, a: Num<A>, b: Num<B>, mut f: impl FnMut(A
 
 /// Applies a predicate row by row to two operands, packing the bits.
 #[inline(always)]
-fn bits2<A: Copy, B: Copy>(n: usize, a: Num<A>, b: Num<B>, f: impl Fn(A, B) -> bool) -> BooleanBuffer {
+fn bits2<A: Copy, B: Copy>(
+    n: usize,
+    a: Num<A>,
+    b: Num<B>,
+    f: impl Fn(A, B) -> bool,
+) -> BooleanBuffer {
     match (a, b) {
         (Num::Arr(x), Num::Arr(y)) => BooleanBuffer::collect_bool(n, |i| f(x[i], y[i])),
         (Num::Arr(x), Num::Val(q)) => BooleanBuffer::collect_bool(n, |i| f(x[i], q)),
@@ -209,7 +221,9 @@ fn neg(v: Vector, n: usize) -> Vector {
             a.values().iter().map(|&x| -x).collect(),
             a.nulls().cloned(),
         )),
-        Vector::Const(Scalar::Int(x)) => Vector::Const(x.checked_neg().map_or(Scalar::Null, Scalar::Int)),
+        Vector::Const(Scalar::Int(x)) => {
+            Vector::Const(x.checked_neg().map_or(Scalar::Null, Scalar::Int))
+        }
         Vector::Const(Scalar::Float(x)) => Vector::Const(Scalar::Float(-x)),
         other => other,
     }
@@ -242,7 +256,9 @@ fn abs(v: Vector, n: usize) -> Vector {
             a.values().iter().map(|&x| x.abs()).collect(),
             a.nulls().cloned(),
         )),
-        Vector::Const(Scalar::Int(x)) => Vector::Const(x.checked_abs().map_or(Scalar::Null, Scalar::Int)),
+        Vector::Const(Scalar::Int(x)) => {
+            Vector::Const(x.checked_abs().map_or(Scalar::Null, Scalar::Int))
+        }
         Vector::Const(Scalar::Float(x)) => Vector::Const(Scalar::Float(x.abs())),
         other => other,
     }
@@ -380,9 +396,8 @@ fn logic(and_op: bool, a: Vector, b: Vector, n: usize) -> Vector {
         (Logic::Val(Some(x)), _) | (_, Logic::Val(Some(x))) if x == absorbing => {
             Vector::Const(Scalar::Bool(absorbing))
         }
-        (Logic::Val(Some(_)), Logic::Arr(v, valid)) | (Logic::Arr(v, valid), Logic::Val(Some(_))) => {
-            bool_vector(v, valid)
-        }
+        (Logic::Val(Some(_)), Logic::Arr(v, valid))
+        | (Logic::Arr(v, valid), Logic::Val(Some(_))) => bool_vector(v, valid),
         (Logic::Val(None), Logic::Arr(v, valid)) | (Logic::Arr(v, valid), Logic::Val(None)) => {
             // null AND x is FALSE where x is FALSE, else null; null OR x is
             // TRUE where x is TRUE, else null.
@@ -542,7 +557,10 @@ fn str_test(t: StrTest, a: &Vector, b: &Vector, n: usize) -> Vector {
         return Vector::Const(Scalar::Bool(t.holds(p, q)));
     }
     let bits = str_bits(n, x, y, |p, q| t.holds(p, q));
-    Vector::Bool(BooleanArray::new(bits, NullBuffer::union(a.nulls(), b.nulls())))
+    Vector::Bool(BooleanArray::new(
+        bits,
+        NullBuffer::union(a.nulls(), b.nulls()),
+    ))
 }
 
 /// `coalesce(a, b)`: `a` where it is valid, else `b`.
@@ -564,12 +582,16 @@ fn coalesce2(a: Vector, b: Vector, ty: Ty, n: usize) -> Vector {
     match (&a, &b) {
         (Vector::Int(x), Vector::Int(y)) => {
             let (x, y) = (x.values(), y.values());
-            let values: Vec<i64> = (0..n).map(|i| if va.value(i) { x[i] } else { y[i] }).collect();
+            let values: Vec<i64> = (0..n)
+                .map(|i| if va.value(i) { x[i] } else { y[i] })
+                .collect();
             Vector::Int(Int64Array::new(values.into(), nulls_from(valid)))
         }
         (Vector::Float(x), Vector::Float(y)) => {
             let (x, y) = (x.values(), y.values());
-            let values: Vec<f64> = (0..n).map(|i| if va.value(i) { x[i] } else { y[i] }).collect();
+            let values: Vec<f64> = (0..n)
+                .map(|i| if va.value(i) { x[i] } else { y[i] })
+                .collect();
             Vector::Float(Float64Array::new(values.into(), nulls_from(valid)))
         }
         (Vector::Bool(x), Vector::Bool(y)) => {

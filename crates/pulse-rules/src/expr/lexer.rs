@@ -131,7 +131,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SyntaxError> {
         }
         if c == '\'' || c == '"' {
             let (s, end) = quoted(&chars, i, c)?;
-            let tok = if c == '\'' { Tok::Str(s) } else { Tok::Quoted(s) };
+            let tok = if c == '\'' {
+                Tok::Str(s)
+            } else {
+                Tok::Quoted(s)
+            };
             out.push(Token { tok, column });
             i = end;
             continue;
@@ -169,7 +173,11 @@ fn quoted(chars: &[char], start: usize, q: char) -> Result<(String, usize), Synt
     loop {
         match chars.get(i) {
             None => {
-                let what = if q == '\'' { "string literal" } else { "quoted identifier" };
+                let what = if q == '\'' {
+                    "string literal"
+                } else {
+                    "quoted identifier"
+                };
                 return err(start + 1, format!("unterminated {what}"));
             }
             Some(&c) if c == q => {

@@ -79,7 +79,10 @@ pub fn parse(text: &str) -> Result<Ast, SyntaxError> {
     let ast = p.or()?;
     let t = p.peek();
     if t.tok != Tok::End {
-        return err(t.column, format!("unexpected {} after the expression", t.tok.describe()));
+        return err(
+            t.column,
+            format!("unexpected {} after the expression", t.tok.describe()),
+        );
     }
     Ok(ast)
 }
@@ -96,7 +99,10 @@ struct Parser {
 fn node(column: usize, kind: AstKind) -> Result<Ast, SyntaxError> {
     let depth = children_depth(&kind) + 1;
     if depth > MAX_DEPTH {
-        return err(column, format!("expression is nested more than {MAX_DEPTH} levels deep"));
+        return err(
+            column,
+            format!("expression is nested more than {MAX_DEPTH} levels deep"),
+        );
     }
     Ok(Ast {
         column,
@@ -120,9 +126,10 @@ fn children_depth(kind: &AstKind) -> u32 {
         | AstKind::Field(_) => 0,
         AstKind::Neg(a) | AstKind::Not(a) => d(a),
         AstKind::IsNull { expr, .. } | AstKind::In { expr, .. } => d(expr),
-        AstKind::Arith(_, a, b) | AstKind::Cmp(_, a, b) | AstKind::And(a, b) | AstKind::Or(a, b) => {
-            d(a).max(d(b))
-        }
+        AstKind::Arith(_, a, b)
+        | AstKind::Cmp(_, a, b)
+        | AstKind::And(a, b)
+        | AstKind::Or(a, b) => d(a).max(d(b)),
         AstKind::Between {
             expr, low, high, ..
         } => d(expr).max(d(low)).max(d(high)),
@@ -130,7 +137,9 @@ fn children_depth(kind: &AstKind) -> u32 {
     }
 }
 
-const KEYWORDS: [&str; 9] = ["and", "or", "not", "is", "null", "in", "between", "true", "false"];
+const KEYWORDS: [&str; 9] = [
+    "and", "or", "not", "is", "null", "in", "between", "true", "false",
+];
 
 impl Parser {
     fn peek(&self) -> &Token {
@@ -159,7 +168,10 @@ impl Parser {
             Ok(self.bump())
         } else {
             let t = self.peek();
-            err(t.column, format!("expected '{kw}', found {}", t.tok.describe()))
+            err(
+                t.column,
+                format!("expected '{kw}', found {}", t.tok.describe()),
+            )
         }
     }
 
@@ -180,10 +192,7 @@ impl Parser {
         while self.at_keyword("or") {
             let op = self.bump();
             let right = self.and()?;
-            left = node(
-                op.column,
-                AstKind::Or(Box::new(left), Box::new(right)),
-            )?;
+            left = node(op.column, AstKind::Or(Box::new(left), Box::new(right)))?;
         }
         Ok(left)
     }
@@ -193,10 +202,7 @@ impl Parser {
         while self.at_keyword("and") {
             let op = self.bump();
             let right = self.not()?;
-            left = node(
-                op.column,
-                AstKind::And(Box::new(left), Box::new(right)),
-            )?;
+            left = node(op.column, AstKind::And(Box::new(left), Box::new(right)))?;
         }
         Ok(left)
     }
@@ -220,7 +226,10 @@ impl Parser {
         f: fn(&mut Self) -> Result<Ast, SyntaxError>,
     ) -> Result<Ast, SyntaxError> {
         if self.nesting >= MAX_DEPTH {
-            return err(column, format!("expression is nested more than {MAX_DEPTH} levels deep"));
+            return err(
+                column,
+                format!("expression is nested more than {MAX_DEPTH} levels deep"),
+            );
         }
         self.nesting += 1;
         let r = f(self);
@@ -243,10 +252,7 @@ impl Parser {
         if let Some(op) = op {
             self.bump();
             let right = self.sum()?;
-            return node(
-                t.column,
-                AstKind::Cmp(op, Box::new(left), Box::new(right)),
-            );
+            return node(t.column, AstKind::Cmp(op, Box::new(left), Box::new(right)));
         }
         if is_keyword(&t.tok, "is") {
             self.bump();
@@ -420,7 +426,10 @@ impl Parser {
             Tok::Ident(ref s) if s.eq_ignore_ascii_case("null") => leaf(AstKind::Null),
             other => err(
                 t.column,
-                format!("expected a literal in the 'in' list, found {}", other.describe()),
+                format!(
+                    "expected a literal in the 'in' list, found {}",
+                    other.describe()
+                ),
             ),
         }
     }

@@ -209,10 +209,7 @@ pub fn f64_divisor_ok(op: ArithOp, b: f64) -> bool {
 /// Unicode scalar values in `s`: UTF-8 bytes that do not continue a sequence.
 #[inline(always)]
 pub fn char_len(s: &str) -> i64 {
-    s.as_bytes()
-        .iter()
-        .filter(|&&b| (b as i8) >= -0x40)
-        .count() as i64
+    s.as_bytes().iter().filter(|&&b| (b as i8) >= -0x40).count() as i64
 }
 
 /// Kleene AND over optional booleans.

@@ -3,7 +3,9 @@
 //! needs it).
 
 use arrow_array::builder::StringBuilder;
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMillisecondArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMillisecondArray,
+};
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 
 use super::value::{Scalar, Ty};
@@ -38,8 +40,16 @@ impl Vector {
                     .ok_or_else(wrong)?;
                 Vector::Int(Int64Array::new(ts.values().clone(), ts.nulls().cloned()))
             }
-            Ty::Float => Vector::Float(any.downcast_ref::<Float64Array>().ok_or_else(wrong)?.clone()),
-            Ty::Bool => Vector::Bool(any.downcast_ref::<BooleanArray>().ok_or_else(wrong)?.clone()),
+            Ty::Float => Vector::Float(
+                any.downcast_ref::<Float64Array>()
+                    .ok_or_else(wrong)?
+                    .clone(),
+            ),
+            Ty::Bool => Vector::Bool(
+                any.downcast_ref::<BooleanArray>()
+                    .ok_or_else(wrong)?
+                    .clone(),
+            ),
             Ty::Str => Vector::Str(any.downcast_ref::<StringArray>().ok_or_else(wrong)?.clone()),
             Ty::Null => Vector::Const(Scalar::Null),
         })
@@ -98,8 +108,12 @@ impl Vector {
                 }
                 Vector::Str(b.finish())
             }
-            (Scalar::Null, Ty::Int | Ty::Ts) => Vector::Int(Int64Array::new(vec![0; n].into(), nulls())),
-            (Scalar::Null, Ty::Float) => Vector::Float(Float64Array::new(vec![0.0; n].into(), nulls())),
+            (Scalar::Null, Ty::Int | Ty::Ts) => {
+                Vector::Int(Int64Array::new(vec![0; n].into(), nulls()))
+            }
+            (Scalar::Null, Ty::Float) => {
+                Vector::Float(Float64Array::new(vec![0.0; n].into(), nulls()))
+            }
             (Scalar::Null, Ty::Str) => Vector::Str(StringArray::new_null(n)),
             (Scalar::Null, Ty::Bool | Ty::Null) => {
                 Vector::Bool(BooleanArray::new(BooleanBuffer::new_unset(n), nulls()))
