@@ -3,6 +3,8 @@
  * time (native and reference alike), the contract's example end to end,
  * async evaluation, halting, multi-batch streams and mismatched tables.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { tableToBuffer } from '../src/core/arrow.js';
@@ -185,5 +187,71 @@ describe('evaluating tables', () => {
 
   it('exposes rule ids in spec order', () => {
     expect(rules.ruleIds).toEqual(contractExample.checks!.map((c) => c.id));
+  });
+});
+
+describe('the examples in docs/rules.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'rules.md'), 'utf8');
+  const example = (heading: string): RulesSpec => {
+    const section = doc.slice(doc.indexOf(heading));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    if (!json) throw new Error(`no JSON example under ${heading}`);
+    return JSON.parse(json) as RulesSpec;
+  };
+
+  it('payments compliance compiles and tags risk', () => {
+    const schema: RuleSchema = {
+      fields: [
+        { name: 'amount', type: 'float64' },
+        { name: 'currency', type: 'string' },
+        { name: 'iban', type: 'string' },
+        { name: 'booked_at', type: 'timestamp' },
+        { name: 'settled_at', type: 'timestamp' },
+        { name: 'kind', type: 'string' },
+        { name: 'parent_id', type: 'string' },
+        { name: 'country', type: 'string' },
+      ],
+    };
+    const spec = example('### Payments compliance');
+    const base = { amount: 20, currency: 'EUR', iban: 'DE89370400440532013000', booked_at: T0, settled_at: T0 + 1000, kind: 'sale', parent_id: null, country: 'DE' };
+    const data: Row[] = [
+      base,
+      { ...base, amount: 6000, country: 'US' },
+      { ...base, settled_at: T0 - 1 },
+      { ...base, kind: 'refund' },
+      { ...base, country: 'KP', settled_at: T0 + 2 * 86_400_000 },
+    ];
+    const r = RuleSet.compile(schema, spec).evaluate(tableFromRows(schema, data));
+    expect(r.rejects.map((x) => [x.row, x.ruleIds])).toEqual([
+      [2, ['settled_after_booked']],
+      [3, ['refund_has_parent']],
+    ]);
+    expect(r.valid.getChild('risk')!.toArray()).toEqual(['low', 'high', 'medium']);
+    expect(r.warnedRows).toBe(1);
+    expect(ReferenceRuleSet.compile(schema, spec).evaluate(data).derived.risk).toEqual(['low', 'high', 'medium']);
+  });
+
+  it('sensor sanity compiles against the sensor schema', () => {
+    const schema: RuleSchema = {
+      fields: [
+        { name: 'ts', type: 'timestamp', nullable: false },
+        { name: 'device', type: 'string' },
+        { name: 'temperature', type: 'float64' },
+        { name: 'humidity', type: 'float64' },
+        { name: 'battery', type: 'int64' },
+        { name: 'status', type: 'string' },
+      ],
+    };
+    const spec = example('### Sensor sanity');
+    const data: Row[] = [
+      { ts: T0, device: 'dev-1', temperature: 21.5, humidity: 40, battery: 80n, status: 'ok' },
+      { ts: T0, device: 'dev-2', temperature: 45, humidity: 40, battery: 80n, status: 'degraded' },
+      { ts: T0, device: 'sensor', temperature: 21, humidity: 40, battery: 5n, status: 'ok' },
+      { ts: T0, device: 'dev-3', temperature: 20, humidity: 40, battery: 50n, status: 'offline' },
+    ];
+    const r = RuleSet.compile(schema, spec).evaluate(tableFromRows(schema, data));
+    expect(r.rejects.map((x) => [x.row, x.ruleIds])).toEqual([[2, ['device_shape']]]);
+    expect(r.valid.getChild('health')!.toArray()).toEqual(['healthy', 'hot', 'check']);
+    expect(r.warnedRows).toBe(1);
   });
 });
