@@ -67,7 +67,7 @@ fn evaluate_stream(rules: &RuleSet, ipc: &[u8]) -> napi::Result<StreamEvaluation
         for r in &mut ev.rejected {
             r.row += offset;
         }
-        offset += batch.num_rows() as u32;
+        offset = offset.saturating_add(u32::try_from(batch.num_rows()).unwrap_or(u32::MAX));
         valid_rows += ev.valid.num_rows();
         rejected_rows += ev.rejected.len();
         warned_rows += ev.warned_rows;

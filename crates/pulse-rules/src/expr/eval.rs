@@ -304,7 +304,12 @@ fn cmp(op: CmpOp, a: &Vector, b: &Vector, n: usize) -> Vector {
             let (Some(x), Some(y)) = (str_side(a), str_side(b)) else {
                 return Vector::Const(Scalar::Null);
             };
-            str_bits(n, x, y, |p, q| op.str(p, q))
+            // Equality tests lengths before bytes; only ordering needs a full compare.
+            match op {
+                CmpOp::Eq => str_bits(n, x, y, |p, q| p == q),
+                CmpOp::Ne => str_bits(n, x, y, |p, q| p != q),
+                _ => str_bits(n, x, y, |p, q| op.str(p, q)),
+            }
         }
         (Vector::Bool(_), _) | (_, Vector::Bool(_)) => {
             let (Some(x), Some(y)) = (bool_values(a, n), bool_values(b, n)) else {

@@ -681,3 +681,21 @@ fn long_in_lists_are_hashed_with_the_same_answers() {
     let failed: Vec<Vec<u16>> = out.rejected.iter().map(|f| f.rules.clone()).collect();
     assert_eq!(failed, vec![vec![0], vec![1], vec![2]]);
 }
+
+#[test]
+fn rule_sets_and_predicates_are_shareable_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<RuleSet>();
+    shareable::<crate::Predicate>();
+    let r = Arc::new(rules(r#"{"checks":[{"id":"a","field":"i","range":{"min":0}}]}"#).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            let r = r.clone();
+            std::thread::spawn(move || r.evaluate(&batch(&[Row { i: Some(k - 2), ..Row::default() }])).unwrap().rejected.len())
+        })
+        .collect();
+    let rejected: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(rejected, 2);
+    assert_eq!(r.counters()[0].evaluated, 4);
+    assert_eq!(r.counters()[0].failed, 2);
+}
