@@ -75,9 +75,11 @@ impl ViewState {
             .map_err(|e| err(format!("reading record batches: {e}")))?;
         match version.as_str() {
             "1" => v1::decode(&mut state, &schema, &batches).map_err(&err)?,
-            other => return Err(err(format!(
+            other => {
+                return Err(err(format!(
                 "unsupported state layout version '{other}' (this build reads: {CURRENT_VERSION})"
-            ))),
+            )))
+            }
         }
         state.watermark = header.watermark;
         state.applied = header.applied;
