@@ -279,8 +279,11 @@ fn fmt_key(k: &[KeyPart]) -> Vec<String> {
         .collect()
 }
 
-/// Direct answer rows for windows given as `(start, end, key) → events`.
-pub fn direct_rows(windows: BTreeMap<(i64, Vec<KeyPart>), (i64, Vec<&Event>)>) -> Vec<String> {
+/// Windows of a direct computation: `(start, key) → (end, events)`.
+pub type DirectWindows<'a> = BTreeMap<(i64, Vec<KeyPart>), (i64, Vec<&'a Event>)>;
+
+/// Direct answer rows for windows given as `(start, key) → (end, events)`.
+pub fn direct_rows(windows: DirectWindows<'_>) -> Vec<String> {
     windows
         .into_iter()
         .map(|((start, key), (end, evs))| {
@@ -294,7 +297,7 @@ pub fn direct_rows(windows: BTreeMap<(i64, Vec<KeyPart>), (i64, Vec<&Event>)>) -
 
 /// Tumbling or hopping windows computed from the events.
 pub fn direct_hopping(events: &[Event], size: i64, slide: i64, group_by: &[&str]) -> Vec<String> {
-    let mut w: BTreeMap<(i64, Vec<KeyPart>), (i64, Vec<&Event>)> = BTreeMap::new();
+    let mut w = DirectWindows::new();
     for e in events {
         let mut s = e.ts - e.ts.rem_euclid(slide);
         while s > e.ts - size {
@@ -315,7 +318,7 @@ pub fn direct_sessions(events: &[Event], gap: i64, group_by: &[&str]) -> Vec<Str
     for e in events {
         by_key.entry(key_of(e, group_by)).or_default().push(e);
     }
-    let mut w: BTreeMap<(i64, Vec<KeyPart>), (i64, Vec<&Event>)> = BTreeMap::new();
+    let mut w = DirectWindows::new();
     for (key, mut evs) in by_key {
         evs.sort_by_key(|e| e.ts);
         let mut current: Vec<&Event> = Vec::new();
