@@ -14,8 +14,8 @@ export type FieldType = 'string' | 'int64' | 'float64' | 'bool' | 'timestamp';
 
 /** The record schema, as the native contract describes it. */
 export interface SchemaSpec {
-  fields: { name: string; type: FieldType; nullable?: boolean; unit?: 'ms' | 's' }[];
-  eventTime?: string;
+  readonly fields: readonly { readonly name: string; readonly type: FieldType; readonly nullable?: boolean; readonly unit?: 'ms' | 's' }[];
+  readonly eventTime?: string;
 }
 
 export type WindowSpec =
@@ -41,8 +41,8 @@ export interface MeasureSpec {
 export interface ViewSpec {
   name: string;
   window: WindowSpec;
-  groupBy?: string[];
-  measures: MeasureSpec[];
+  groupBy?: readonly string[];
+  measures: readonly MeasureSpec[];
   /** Row filter, evaluated by the rule engine, which passes the result as a mask. */
   filter?: string;
 }
@@ -51,7 +51,7 @@ export interface StateOptions {
   /** Unset: nothing is late (batch). Set: rows older than watermark − lateness are late. */
   allowedLatenessMs?: number;
   /** Derived (tagging) columns the rule set appends after the schema's, as nullable Utf8. */
-  derivedColumns?: string[];
+  derivedColumns?: readonly string[];
 }
 
 /** Window selection for `query`: windows whose start lies in `[from, to)`. */
