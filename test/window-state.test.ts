@@ -165,3 +165,27 @@ describe('ViewState', () => {
     expect([...hourly.getChild('n')!].reduce((a: number, v) => a + Number(v), 0)).toBe(200);
   });
 });
+
+describe('ViewState edges', () => {
+  it('treats infinite bounds as unbounded and refuses NaN', () => {
+    const s = ViewState.create(schema, view);
+    s.update(viewInputTable(schema, readings(100)));
+    expect(s.query({ from: -Infinity, to: Infinity }).numRows).toBe(s.query().numRows);
+    expect(s.slice(-Infinity, Infinity).query().numRows).toBe(s.query().numRows);
+    expect(() => s.evictThrough(Number.NaN)).toThrow(/NaN/);
+    expect(s.evictThrough(Infinity)).toBeGreaterThan(0);
+    expect(s.query().numRows).toBe(0);
+  });
+
+  it('refuses a multi-batch input as a whole when one batch is bad', async () => {
+    const { tableToIPC, Table: ArrowTable } = await import('apache-arrow');
+    const nullable: SchemaSpec = { ...schema, fields: schema.fields.map((f) => ({ ...f, nullable: true })) };
+    const good = viewInputTable(nullable, readings(10));
+    const bad = viewInputTable(nullable, [{ ts: null, device: 'x', temp: 1, battery: 1 }]);
+    const both = new ArrowTable([...good.batches, ...bad.batches]);
+    expect(both.batches.length).toBe(2);
+    const s = ViewState.create(schema, view);
+    expect(() => s.update(tableToIPC(both, 'stream'))).toThrow(/event time 'ts' is null at row 0 .*starting at row 10/);
+    expect(s.stats().appliedRows).toBe(0);
+  });
+});

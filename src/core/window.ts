@@ -82,14 +82,24 @@ export interface ViewStats {
 /** Row masks: one entry per input row, true (non-zero) to apply it. */
 export type RowMask = Uint8Array | readonly boolean[];
 
+/** Epoch ms for the native side: ±Infinity clamp to the safe-integer range. */
 function ms(t: number | Date): number {
-  return t instanceof Date ? t.getTime() : t;
+  const v = t instanceof Date ? t.getTime() : t;
+  if (Number.isNaN(v)) throw new RangeError('time must be a number of epoch milliseconds or a valid Date, got NaN');
+  return Math.min(Math.max(v, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+}
+
+/** An unbounded side of a query range is left out. */
+function bound(t: number | Date | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  const v = t instanceof Date ? t.getTime() : t;
+  return v === Infinity || v === -Infinity ? undefined : ms(v);
 }
 
 function queryJson(q: ViewQuery): string {
   return JSON.stringify({
-    from: q.from === undefined ? undefined : ms(q.from),
-    to: q.to === undefined ? undefined : ms(q.to),
+    from: bound(q.from),
+    to: bound(q.to),
     groups: q.groups,
     granularityMs: q.granularityMs,
     limit: q.limit,

@@ -85,7 +85,8 @@ fn read_batches(ipc: Buffer) -> napi::Result<Vec<RecordBatch>> {
 
 /// Applies every batch of `ipc`, with the optional byte-per-row mask
 /// (non-zero = apply) spanning all of them. Late row indices are counted
-/// across the whole stream.
+/// across the whole stream. The stream is checked first, so a refused input
+/// applies nothing.
 fn apply(state: &mut ViewState, ipc: Buffer, mask: Option<&[u8]>) -> napi::Result<UpdateOutcome> {
     let batches = read_batches(ipc)?;
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -94,15 +95,26 @@ fn apply(state: &mut ViewState, ipc: Buffer, mask: Option<&[u8]>) -> napi::Resul
             return Err(js_err(format!("mask has {} entries, the input has {rows} rows", m.len())));
         }
     }
-    let mut total = UpdateOutcome::default();
+    let mut masks = Vec::with_capacity(batches.len());
     let mut offset = 0usize;
     for batch in &batches {
         let n = batch.num_rows();
-        let mask = mask.map(|m| BooleanArray::from_iter(m[offset..offset + n].iter().map(|&b| Some(b != 0))));
-        let out = state.update(batch, mask.as_ref()).map_err(js_err)?;
+        let m = mask.map(|m| BooleanArray::from_iter(m[offset..offset + n].iter().map(|&b| Some(b != 0))));
+        if batches.len() > 1 {
+            state
+                .validate(batch, m.as_ref())
+                .map_err(|e| js_err(format!("{e} (in the batch starting at row {offset} of the input)")))?;
+        }
+        masks.push(m);
+        offset += n;
+    }
+    let mut total = UpdateOutcome::default();
+    offset = 0;
+    for (batch, m) in batches.iter().zip(&masks) {
+        let out = state.update(batch, m.as_ref()).map_err(js_err)?;
         total.applied += out.applied;
         total.late_rows.extend(out.late_rows.iter().map(|&r| r + offset as u32));
-        offset += n;
+        offset += batch.num_rows();
     }
     Ok(total)
 }

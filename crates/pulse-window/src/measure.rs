@@ -459,6 +459,19 @@ impl Column {
         }
     }
 
+    /// Reserves room for `n` more states.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        match self {
+            Column::Count(v) => v.reserve(n),
+            Column::IntSum(v) => v.reserve(n),
+            Column::FloatSum(v) => v.reserve(n),
+            Column::IntMin(v) | Column::IntMax(v) => v.reserve(n),
+            Column::FloatMin(v) | Column::FloatMax(v) => v.reserve(n),
+            Column::Distinct(v) => v.reserve(n),
+            Column::Quantile(v) => v.reserve(n),
+        }
+    }
+
     /// Merges state `s` of `src` (a column of the same measure) into state `d`.
     pub(crate) fn merge_entry(&mut self, d: usize, src: &Column, s: usize, m: &Measure) {
         match (self, src) {

@@ -14,6 +14,7 @@ use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde::{Deserialize, Deserializer};
+use smallvec::{smallvec, SmallVec};
 
 use crate::measure::ValueType;
 use crate::pane::Pane;
@@ -100,7 +101,7 @@ struct Window<'a> {
     start: i64,
     end: i64,
     key: &'a [u8],
-    parts: Vec<(&'a Pane, u32)>,
+    parts: SmallVec<[(&'a Pane, u32); 1]>,
 }
 
 impl ViewState {
@@ -238,7 +239,7 @@ impl ViewState {
                         start,
                         end: start + size,
                         key: pane.keys.key(k),
-                        parts: vec![(pane, k)],
+                        parts: smallvec![(pane, k)],
                     });
                 }
             }
@@ -273,7 +274,7 @@ impl ViewState {
                         start: bucket,
                         end: bucket + g,
                         key,
-                        parts: Vec::new(),
+                        parts: SmallVec::new(),
                     });
                     out.len() - 1
                 });
@@ -311,7 +312,7 @@ impl ViewState {
                                 start: s,
                                 end: s + size,
                                 key,
-                                parts: Vec::new(),
+                                parts: SmallVec::new(),
                             });
                             out.len() - 1
                         });
@@ -370,7 +371,7 @@ impl ViewState {
                             start: first,
                             end: 0,
                             key,
-                            parts: vec![(pane, entry)],
+                            parts: smallvec![(pane, entry)],
                         });
                     }
                 }
@@ -401,6 +402,7 @@ impl ViewState {
         columns.extend(keys);
         for (mi, m) in def.measures.iter().enumerate() {
             let mut acc = m.new_column();
+            acc.reserve(windows.len());
             for (row, w) in windows.iter().enumerate() {
                 acc.push_empty(m);
                 for (pane, entry) in &w.parts {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, SchemaRef};
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +142,51 @@ impl ViewState {
         Ok(())
     }
 
+    /// Checks, without applying anything, that [`update`](Self::update)
+    /// would accept `batch`: column types, mask length, event times present
+    /// and in range. Lets a caller refuse a multi-batch input as a whole.
+    pub fn validate(
+        &self,
+        batch: &RecordBatch,
+        mask: Option<&BooleanArray>,
+    ) -> Result<(), WindowError> {
+        self.check_batch(batch, mask)?;
+        let (ts, nulls) = self.event_times(batch);
+        for (i, &t) in ts.iter().enumerate() {
+            if mask.is_none_or(|m| mask_true(m, i)) {
+                self.check_event_time(nulls.as_ref(), i, t)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn event_times<'b>(&self, batch: &'b RecordBatch) -> (&'b [i64], Option<NullBuffer>) {
+        let col = batch.column(self.def.event_time);
+        let ts: &[i64] = match col.data_type() {
+            DataType::Int64 => col.as_primitive::<Int64Type>().values(),
+            _ => col.as_primitive::<TimestampMillisecondType>().values(),
+        };
+        (ts, col.logical_nulls())
+    }
+
+    fn check_event_time(
+        &self,
+        nulls: Option<&NullBuffer>,
+        i: usize,
+        t: i64,
+    ) -> Result<(), WindowError> {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            let name = self.def.input.field(self.def.event_time).name();
+            return Err(self.input_err(format!("event time '{name}' is null at row {i}")));
+        }
+        if !(-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&t) {
+            return Err(self.input_err(format!(
+                "event time {t} at row {i} is outside ±{MAX_EVENT_TIME_MS} ms"
+            )));
+        }
+        Ok(())
+    }
+
     /// Applies the rows of `batch` whose mask is true (`None`: all rows).
     ///
     /// Lateness is decided row by row against the watermark *as it stands
@@ -154,12 +200,7 @@ impl ViewState {
         mask: Option<&BooleanArray>,
     ) -> Result<UpdateOutcome, WindowError> {
         self.check_batch(batch, mask)?;
-        let ts_col = batch.column(self.def.event_time);
-        let ts: &[i64] = match ts_col.data_type() {
-            DataType::Int64 => ts_col.as_primitive::<Int64Type>().values(),
-            _ => ts_col.as_primitive::<TimestampMillisecondType>().values(),
-        };
-        let ts_nulls = ts_col.logical_nulls();
+        let (ts, ts_nulls) = self.event_times(batch);
         let mut selected: Vec<u32> = Vec::with_capacity(batch.num_rows());
         let mut late_rows = Vec::new();
         let mut watermark = self.watermark;
@@ -167,15 +208,7 @@ impl ViewState {
             if mask.is_some_and(|m| !mask_true(m, i)) {
                 continue;
             }
-            if ts_nulls.as_ref().is_some_and(|n| n.is_null(i)) {
-                let name = self.def.input.field(self.def.event_time).name();
-                return Err(self.input_err(format!("event time '{name}' is null at row {i}")));
-            }
-            if !(-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&t) {
-                return Err(self.input_err(format!(
-                    "event time {t} at row {i} is outside ±{MAX_EVENT_TIME_MS} ms"
-                )));
-            }
+            self.check_event_time(ts_nulls.as_ref(), i, t)?;
             if let (Some(l), Some(w)) = (self.opts.allowed_lateness_ms, watermark) {
                 if t < w.saturating_sub(l) {
                     late_rows.push(i as u32);

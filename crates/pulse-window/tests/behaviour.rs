@@ -494,3 +494,21 @@ fn ungrouped_views_and_empty_states_answer() {
         vec!["t:-60000 | t:60000 | i:1", "t:0 | t:120000 | i:1"]
     );
 }
+
+#[test]
+fn validate_checks_without_applying() {
+    let s = new_state(&tumbling(), Some(0));
+    let good = batch(&[ev(5, Some("a"), Some(1)), ev(0, Some("a"), Some(1))]);
+    s.validate(&good, None).unwrap();
+    assert_eq!(s.stats().applied_rows, 0);
+    let far = batch(&[ev(-9_000_000_000_000_000, None, None)]);
+    assert!(s
+        .validate(&far, None)
+        .unwrap_err()
+        .to_string()
+        .contains("outside"));
+    // A masked-out row is not checked.
+    assert!(s
+        .validate(&far, Some(&BooleanArray::from(vec![false])))
+        .is_ok());
+}
