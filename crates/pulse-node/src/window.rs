@@ -37,14 +37,14 @@ struct Definition {
 
 fn definition(schema_json: &str, view_json: &str, options_json: &str) -> napi::Result<Definition> {
     let schema = pulse_core::schema::Schema::from_json(schema_json).map_err(js_err)?;
-    let event_time = schema
-        .event_time
-        .clone()
-        .ok_or_else(|| napi::Error::from_reason("schema: eventTime is required for a view state"))?;
+    let event_time = schema.event_time.clone().ok_or_else(|| {
+        napi::Error::from_reason("schema: eventTime is required for a view state")
+    })?;
     let options: OptionsJson = if options_json.trim().is_empty() {
         OptionsJson::default()
     } else {
-        serde_json::from_str(options_json).map_err(|e| js_err(format!("view state options: {e}")))?
+        serde_json::from_str(options_json)
+            .map_err(|e| js_err(format!("view state options: {e}")))?
     };
     let base = schema.arrow_schema();
     let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -79,7 +79,8 @@ fn read_batches(ipc: Buffer) -> napi::Result<Vec<RecordBatch>> {
         // owner holds until the arrow buffer is dropped; nothing writes them.
         unsafe { arrow_buffer::Buffer::from_custom_allocation(ptr, len, Arc::new(ipc)) }
     };
-    let (_, batches) = pulse_core::ipc::decode_stream(data).map_err(|e| js_err(format!("input is not an Arrow IPC stream: {e}")))?;
+    let (_, batches) = pulse_core::ipc::decode_stream(data)
+        .map_err(|e| js_err(format!("input is not an Arrow IPC stream: {e}")))?;
     Ok(batches)
 }
 
@@ -92,18 +93,24 @@ fn apply(state: &mut ViewState, ipc: Buffer, mask: Option<&[u8]>) -> napi::Resul
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if let Some(m) = mask {
         if m.len() != rows {
-            return Err(js_err(format!("mask has {} entries, the input has {rows} rows", m.len())));
+            return Err(js_err(format!(
+                "mask has {} entries, the input has {rows} rows",
+                m.len()
+            )));
         }
     }
     let mut masks = Vec::with_capacity(batches.len());
     let mut offset = 0usize;
     for batch in &batches {
         let n = batch.num_rows();
-        let m = mask.map(|m| BooleanArray::from_iter(m[offset..offset + n].iter().map(|&b| Some(b != 0))));
+        let m = mask
+            .map(|m| BooleanArray::from_iter(m[offset..offset + n].iter().map(|&b| Some(b != 0))));
         if batches.len() > 1 {
-            state
-                .validate(batch, m.as_ref())
-                .map_err(|e| js_err(format!("{e} (in the batch starting at row {offset} of the input)")))?;
+            state.validate(batch, m.as_ref()).map_err(|e| {
+                js_err(format!(
+                    "{e} (in the batch starting at row {offset} of the input)"
+                ))
+            })?;
         }
         masks.push(m);
         offset += n;
@@ -113,7 +120,9 @@ fn apply(state: &mut ViewState, ipc: Buffer, mask: Option<&[u8]>) -> napi::Resul
     for (batch, m) in batches.iter().zip(&masks) {
         let out = state.update(batch, m.as_ref()).map_err(js_err)?;
         total.applied += out.applied;
-        total.late_rows.extend(out.late_rows.iter().map(|&r| r + offset as u32));
+        total
+            .late_rows
+            .extend(out.late_rows.iter().map(|&r| r + offset as u32));
         offset += batch.num_rows();
     }
     Ok(total)
@@ -195,9 +204,15 @@ impl NativeViewState {
 
     /// Rebuilds a state from `snapshot()` bytes.
     #[napi(factory, catch_unwind)]
-    pub fn restore(schema_json: String, view_json: String, options_json: String, bytes: Buffer) -> napi::Result<Self> {
+    pub fn restore(
+        schema_json: String,
+        view_json: String,
+        options_json: String,
+        bytes: Buffer,
+    ) -> napi::Result<Self> {
         let d = definition(&schema_json, &view_json, &options_json)?;
-        let state = ViewState::restore(d.input, &d.event_time, d.view, d.opts, &bytes).map_err(js_err)?;
+        let state =
+            ViewState::restore(d.input, &d.event_time, d.view, d.opts, &bytes).map_err(js_err)?;
         Ok(Self::wrap(state))
     }
 
@@ -329,7 +344,11 @@ impl Task for UpdateTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let mut state = lock(&self.state)?;
-        apply(&mut state, std::mem::take(&mut self.ipc), self.mask.as_deref())
+        apply(
+            &mut state,
+            std::mem::take(&mut self.ipc),
+            self.mask.as_deref(),
+        )
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
