@@ -512,3 +512,12 @@ fn validate_checks_without_applying() {
         .validate(&far, Some(&BooleanArray::from(vec![false])))
         .is_ok());
 }
+
+#[test]
+fn view_state_can_move_between_threads() {
+    fn sendable<T: Send + Sync + Clone + 'static>() {}
+    sendable::<ViewState>();
+    let s = state_of(&tumbling(), &[ev(5, Some("a"), Some(1))], &[1]);
+    let answer = std::thread::spawn(move || all(&s)).join().unwrap();
+    assert_eq!(answer.len(), 1);
+}
