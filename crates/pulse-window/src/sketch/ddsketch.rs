@@ -104,9 +104,27 @@ impl Store {
         }
         let max = self.max_index();
         if index > max {
-            self.counts.resize((index - self.offset) as usize + 1, 0);
+            let floor = index - (cap as i32 - 1);
+            if floor > self.offset {
+                // The new top pushes the window up: fold everything at or
+                // below the new floor first, so the store never grows past
+                // the cap, however far the new value is.
+                let folded: u64 = self.counts
+                    [..=((floor - self.offset) as usize).min(self.counts.len() - 1)]
+                    .iter()
+                    .sum();
+                let mut out: SmallVec<[u64; 2]> = SmallVec::with_capacity(cap as usize);
+                out.push(folded);
+                for i in floor + 1..=index {
+                    let k = i - self.offset;
+                    out.push(if i <= max { self.counts[k as usize] } else { 0 });
+                }
+                self.counts = out;
+                self.offset = floor;
+            } else {
+                self.counts.resize((index - self.offset) as usize + 1, 0);
+            }
             self.counts[(index - self.offset) as usize] += count;
-            self.collapse(cap);
             return;
         }
         // The lowest bucket the cap allows under the current top.
@@ -352,6 +370,18 @@ mod tests {
         // Upper quantiles keep their guarantee.
         let exact = exact_rank_value(&values, 0.99);
         assert!(within(s.quantile(0.99, &cfg).unwrap(), exact, 0.2));
+    }
+
+    #[test]
+    fn far_apart_values_stay_within_the_cap_in_any_order() {
+        let cfg = DdSketchConfig::new(1e-6); // 32 768 buckets span only ×1.07
+        let up = sketch(&[1e-300, 1e300, 2e300], &cfg);
+        let down = sketch(&[2e300, 1e300, 1e-300], &cfg);
+        assert_eq!(up, down);
+        assert_eq!(up.positive.counts.len() as u32, cfg.max_buckets());
+        assert_eq!(up.count(), 3);
+        let est = up.quantile(1.0, &cfg).unwrap();
+        assert!(within(est, 2e300, 1e-6));
     }
 
     #[test]
