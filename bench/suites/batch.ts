@@ -11,7 +11,7 @@ import { runBatch } from '../../src/batch/run.js';
 import { Pipeline } from '../../src/core/pipeline.js';
 import { openStore } from '../../src/storage/index.js';
 import { dataset } from '../lib/data.js';
-import { measureAsync, type BenchContext, type Measurement, type Suite } from '../lib/harness.js';
+import type { BenchContext, Measurement, Suite } from '../lib/harness.js';
 import { batchBenchConfig, createBucket, ensureS3 } from '../lib/s3.js';
 
 const OBJECTS = 16;
@@ -27,6 +27,56 @@ function splitLines(bytes: Buffer, n: number): Buffer[] {
     start = end;
   }
   return parts.filter((p) => p.length > 0);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Times the subjects in alternating rounds (A B C, A B C, …) rather than
+ * all of A then all of B, so a shared machine's changing load weighs on
+ * every subject alike; reports each subject's median.
+ */
+async function interleaved(
+  ctx: BenchContext,
+  caseName: string,
+  input: { bytes: number; rows: number },
+  subjects: { name: string; fn: () => Promise<unknown>; note: string }[],
+): Promise<Measurement[]> {
+  const rounds = ctx.quick ? 3 : 7;
+  const times = subjects.map(() => [] as number[]);
+  for (const s of subjects) await s.fn(); // warm-up: JIT, page cache, connections
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, s] of subjects.entries()) {
+      const t0 = performance.now();
+      await s.fn();
+      times[i]!.push(performance.now() - t0);
+    }
+  }
+  return subjects.map((s, i) => {
+    const ts = times[i]!;
+    const medianMs = median(ts);
+    const mean = ts.reduce((a, b) => a + b, 0) / ts.length;
+    const sd = Math.sqrt(ts.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ts.length - 1));
+    const m: Measurement = {
+      suite: 'batch',
+      case: caseName,
+      subject: s.name,
+      baseline: subjects[0]!.name,
+      medianMs,
+      samples: ts.length,
+      rme: (sd / mean) * 100,
+      ...input,
+      mbPerSec: input.bytes / 1e6 / (medianMs / 1000),
+      rowsPerSec: input.rows / (medianMs / 1000),
+      note: s.note,
+    };
+    process.stderr.write(`  ${caseName.padEnd(28)} ${s.name.padEnd(34)} ${medianMs.toFixed(1).padStart(9)} ms ${m.mbPerSec!.toFixed(1).padStart(8)} MB/s (n=${ts.length})\n`);
+    return m;
+  });
 }
 
 async function run(ctx: BenchContext): Promise<Measurement[]> {
@@ -65,9 +115,9 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       const result = await runBatch(job, { log });
       if (result.exitCode !== 0) throw new Error(`batch run failed: ${result.message}`);
     };
-    return await measureAsync(ctx, 'batch', `${ctx.rows / 1e6}M rows, ${OBJECTS} objects`, { bytes: bytes.length, rows: ctx.rows }, [
+    return await interleaved(ctx, `${ctx.rows / 1e6}M rows, ${OBJECTS} objects`, { bytes: bytes.length, rows: ctx.rows }, [
       { name: `fused pipeline in memory ×${concurrency}`, fn: inMemory, note: `${concurrency} pipelines in parallel, 1 MiB chunks` },
-      { name: 'batch run from S3Proxy', fn: endToEnd, note: 'list + GET streams + pipeline + fold + publish + audit' },
+      { name: 'batch run from S3Proxy', fn: endToEnd, note: `list + GET streams + pipeline + fold + publish + audit; concurrency ${concurrency}` },
       { name: 'fused pipeline in memory ×1', fn: singleThread, note: 'one pipeline, synchronous push' },
     ]);
   } finally {
