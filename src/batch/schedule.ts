@@ -30,7 +30,8 @@ export interface ScheduleSummary {
 export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSummary> {
   const { log } = options;
   const summary: ScheduleSummary = { runs: 0, skipped: 0 };
-  let current: Promise<void> | undefined;
+  /** The run in progress, if any. */
+  let running: Promise<void> | undefined;
   const job = new Cron(
     options.cron,
     {
@@ -44,13 +45,18 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
     },
     async () => {
       log.info({ cron: options.cron }, 'scheduled batch run starting');
-      current = options.runOnce().then((result) => {
+      const run = options.runOnce().then((result) => {
         summary.runs++;
         summary.lastResult = result;
         log.info({ runId: result.runId, status: result.status, exitCode: result.exitCode, next: job.nextRun()?.toISOString() }, 'scheduled batch run ended');
         options.onRunEnd?.(result);
       });
-      await current;
+      running = run;
+      try {
+        await run;
+      } finally {
+        if (running === run) running = undefined;
+      }
     },
   );
   log.info({ cron: options.cron, next: job.nextRun()?.toISOString() }, 'batch schedule started');
@@ -59,9 +65,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleSum
     else options.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   job.stop();
-  if (current) {
+  if (running) {
     log.info('stopping: waiting for the current batch run to end');
-    await current.catch(() => {});
+    await running.catch(() => {});
   }
   log.info({ runs: summary.runs, skipped: summary.skipped }, 'batch schedule stopped');
   return summary;
