@@ -68,11 +68,14 @@ describe('pulse batch run (CLI) against S3', () => {
     store = openStore(job.viewStore, job.storeOptions);
     const raw = openStore(job.source, job.storeOptions);
     rows = [];
-    for (let i = 0; i < 40; i++) {
-      const part = readings(1000 + i, 3000);
-      rows.push(...part);
-      await raw.put(`date=2026-01-01/part-${String(i).padStart(3, '0')}.ndjson`, ndjson(part));
-    }
+    // Many objects, one at a time (concurrency 1): the run is far from done when the crash test kills it.
+    await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const part = readings(1000 + i, 1000);
+        rows.push(...part);
+        await raw.put(`date=2026-01-01/part-${String(i).padStart(3, '0')}.ndjson`, ndjson(part));
+      }),
+    );
   });
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -82,7 +85,7 @@ describe('pulse batch run (CLI) against S3', () => {
   it('runs, reports, and a crash mid-run leaves the previous batch view intact', async () => {
     const ok = await pulse(['--config', configFile, 'batch', 'run', '--no-progress']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/batch run \S+: success \(exit 0\); 40\/40 objects/);
+    expect(ok.stdout).toMatch(/batch run \S+: success \(exit 0\); 120\/120 objects/);
     const before = (await readManifest(store, 'temp_by_device_1m'))!;
 
     // Kill the next run as soon as it has finished one object.
