@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { LOG_LEVELS, configureLogger, resolveLogLevel } from '../observability/logger.js';
 import { registerBatchCommands } from './commands/batch.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerViewsCommands } from './commands/views.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
@@ -39,6 +40,7 @@ export function createProgram(ctx: CliContext, version: string): Command {
 
   registerConfigCommands(program, ctx);
   registerBatchCommands(program, ctx);
+  registerRulesCommands(program, ctx);
   registerRunsCommands(program, ctx);
   registerViewsCommands(program, ctx);
   return program;
