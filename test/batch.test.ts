@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../src/core/pipeline.js';
-import { readManifest, manifestKey } from '../src/batch/manifest.js';
+import { listVersions, readManifest, manifestKey } from '../src/batch/manifest.js';
 import { batchJobFromConfig } from '../src/batch/from-config.js';
 import { auditKey, eventsKey } from '../src/batch/events.js';
 import { LOCK_KEY } from '../src/batch/lock.js';
@@ -201,6 +201,19 @@ describe('batch run against S3', () => {
     expect(manifest.runId).toBe(runId);
     expect(manifest.inputs).toHaveLength(28);
     expect(cellsMismatch(cells, perMinuteDevice(covered(l.rows, Date.now())))).toBeUndefined();
+  });
+
+  it('keeps only the newest versions when asked, never the published one', async () => {
+    const before = await listVersions(l.store, 'temp_by_device_1m');
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const result = await runBatch(l.job, { log, keepVersions: 2 });
+    expect(result.exitCode).toBe(0);
+    for (const view of ['temp_by_device_1m', 'activity_5m', 'device_sessions']) {
+      const versions = await listVersions(l.store, view);
+      expect(versions).toEqual([before.at(-1), result.runId]);
+      expect((await readManifest(l.store, view))!.version).toBe(result.runId);
+    }
+    await expect(l.store.head(first.published[0]!.snapshot)).rejects.toThrow(/no object/);
   });
 
   it('refuses to merge a run whose shards have not all finished', async () => {

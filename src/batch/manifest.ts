@@ -98,3 +98,18 @@ export async function listVersions(store: ObjectStore, view: string): Promise<st
   }
   return versions.sort();
 }
+
+/**
+ * Retention: deletes the snapshots of versions older than `current`, keeping
+ * the newest `keep` versions in all (the current one included). Only the
+ * manifest points at a snapshot, so once it names `current` the older ones
+ * are unreferenced; a serving process that already loaded one keeps it in
+ * memory. Returns the versions deleted.
+ */
+export async function pruneVersions(store: ObjectStore, view: string, current: string, keep: number): Promise<string[]> {
+  if (!(keep >= 1)) throw new RangeError(`keep must be at least 1, got ${keep}`);
+  const older = (await listVersions(store, view)).filter((v) => v < current);
+  const doomed = older.slice(0, Math.max(0, older.length - (keep - 1)));
+  for (const version of doomed) await store.deletePrefix(`${viewBatchPrefix(view)}${version}/`);
+  return doomed;
+}

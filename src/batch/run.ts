@@ -15,6 +15,7 @@ import { newRunId, versionOf } from './ids.js';
 import type { InputObject, PartitionRange } from './inputs.js';
 import type { BatchJob } from './job.js';
 import { LockHeldError, LockLostError, RunLock } from './lock.js';
+import { pruneVersions } from './manifest.js';
 import { PipelineError, type ObjectJob, type ObjectResult } from './object.js';
 import { coverageMap, makePlan, type RunPlan } from './plan.js';
 import { processInputs } from './process.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Level of `object.done` lines in the process log (default info; debug under a progress bar). */
   objectEventLevel?: 'info' | 'debug';
+  /** Retention: keep this many batch versions per view (the new one included) and delete older snapshots. Default: keep all. */
+  keepVersions?: number;
 }
 
 export interface RunResult {
@@ -184,6 +187,7 @@ export async function runBatch(job: BatchJob, options: RunOptions): Promise<RunR
       beforeManifests: () => lock.verify(),
     });
     timings.publishMs = performance.now() - t;
+    if (options.keepVersions !== undefined) await pruneOldVersions(stores.views, published, options.keepVersions, log);
   } catch (err) {
     outcome = classify(signal.aborted && signal.reason instanceof Error ? signal.reason : err);
     if (outcome.status === 'error') log.error({ err }, outcome.message);
@@ -192,6 +196,21 @@ export async function runBatch(job: BatchJob, options: RunOptions): Promise<RunR
   const audit = buildAudit({ ctx, ...(plan ? { plan } : {}), results, inputs: plan?.inputs ?? [], status: outcome.status, ...(outcome.message ? { message: outcome.message } : {}), published, timings });
   await finishRun(stores.views, events, lock, audit, log);
   return { runId, status: outcome.status, exitCode: EXIT_CODES[outcome.status], ...(outcome.message ? { message: outcome.message } : {}), audit };
+}
+
+/**
+ * Applies the retention after a publish. A failure here is logged, not
+ * fatal: the new version is already published.
+ */
+export async function pruneOldVersions(store: ObjectStore, published: readonly PublishedView[], keep: number, log: Logger): Promise<void> {
+  for (const p of published) {
+    try {
+      const deleted = await pruneVersions(store, p.view, p.version, keep);
+      if (deleted.length) log.info({ view: p.view, deleted, keep }, 'deleted old batch versions');
+    } catch (err) {
+      log.warn({ err, view: p.view }, 'could not delete old batch versions');
+    }
+  }
 }
 
 /** The result of a run that ended before it could record anything (stores, lock). */

@@ -24,7 +24,7 @@ import { processInputs } from './process.js';
 import type { BatchProgress } from './progress.js';
 import { publishViews } from './publish.js';
 import { runRejectPrefix } from './rejects.js';
-import { classify, emitObject, failedEarly, finishRun, objectJob, openStores, RunFailure, statusOf, totalBytes, type RunResult, type Stores } from './run.js';
+import { classify, emitObject, failedEarly, finishRun, objectJob, openStores, pruneOldVersions, RunFailure, statusOf, totalBytes, type RunResult, type Stores } from './run.js';
 
 export { parseShard, type Shard } from './inputs.js';
 
@@ -132,7 +132,7 @@ async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefin
 }
 
 /** Merges the partial states of every shard of a run, in shard order, and publishes them. */
-export async function mergeShards(job: BatchJob, options: { log: Logger; runId: string }): Promise<RunResult> {
+export async function mergeShards(job: BatchJob, options: { log: Logger; runId: string; keepVersions?: number }): Promise<RunResult> {
   const startedAt = Date.now();
   const { runId } = options;
   const log = options.log.child({ runId });
@@ -191,6 +191,7 @@ export async function mergeShards(job: BatchJob, options: { log: Logger; runId: 
     const p = performance.now();
     published = await publishViews({ plan, states, results, totals: summarise(results).totals, store: stores.views, events, beforeManifests: () => lock!.verify() });
     timings.publishMs = performance.now() - p;
+    if (options.keepVersions !== undefined) await pruneOldVersions(stores.views, published, options.keepVersions, log);
   } catch (err) {
     outcome = classify(err);
     log.error(outcome.message);

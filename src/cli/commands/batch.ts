@@ -14,6 +14,7 @@ import { loadCliConfig, type CliContext } from '../context.js';
 import { CliError } from '../exit.js';
 
 interface RunFlags {
+  keepVersions?: string;
   from?: string;
   to?: string;
   shard?: string;
@@ -81,6 +82,7 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
     .option('--shard <i/n>', 'process only shard i of n (objects whose position mod n is i) and write partial states; publish with `pulse batch merge`')
     .option('--run-id <id>', 'run id (required with --shard: every shard of a run shares it); default a fresh one')
     .option('--concurrency <n>', 'objects processed at once (default batch.concurrency)')
+    .option('--keep-versions <n>', 'keep this many batch versions per view (the new one included), deleting older snapshots; default keep all')
     .addOption(new Option('--no-progress', 'no progress bar or progress log lines'))
     .action(async (flags: RunFlags, command: Command) => {
       const { config } = await loadCliConfig(ctx, command);
@@ -102,7 +104,8 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
           if (flags.runId === undefined) throw new CliError('--shard needs --run-id: every shard of one run must share it');
           result = await runShard(job, { log, runId, shard: shardFlag(flags.shard), partitions: range, ...(progress ? { progress } : {}), signal: stop.signal, objectEventLevel });
         } else {
-          result = await runBatch(job, { log, runId, partitions: range, ...(progress ? { progress } : {}), signal: stop.signal, objectEventLevel });
+          const keep = flags.keepVersions === undefined ? {} : { keepVersions: positiveInt(flags.keepVersions, '--keep-versions') };
+          result = await runBatch(job, { log, runId, partitions: range, ...(progress ? { progress } : {}), signal: stop.signal, objectEventLevel, ...keep });
         }
         ctx.io.stdout(`${describeResult(result, job.viewStore)}\n`);
         ctx.exitCode = result.exitCode;
@@ -116,10 +119,12 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
     .command('merge')
     .description('merge the partial states of every shard of a run and publish them')
     .requiredOption('--run <id>', 'the run id the shards ran with')
-    .action(async (flags: { run: string }, command: Command) => {
+    .option('--keep-versions <n>', 'keep this many batch versions per view (the new one included), deleting older snapshots')
+    .action(async (flags: { run: string; keepVersions?: string }, command: Command) => {
       const { config } = await loadCliConfig(ctx, command);
       const job = batchJobFromConfig(config);
-      const result = await mergeShards(job, { log: layerLogger('batch'), runId: flags.run });
+      const keep = flags.keepVersions === undefined ? {} : { keepVersions: positiveInt(flags.keepVersions, '--keep-versions') };
+      const result = await mergeShards(job, { log: layerLogger('batch'), runId: flags.run, ...keep });
       ctx.io.stdout(`${describeResult(result, job.viewStore)}\n`);
       ctx.exitCode = result.exitCode;
     });
@@ -129,7 +134,8 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
     .description("stay up and run on the config's cron (batch.schedule); never overlaps runs; SIGTERM stops after the current run")
     .option('--cron <expr>', 'cron expression instead of batch.schedule')
     .option('--timezone <tz>', 'IANA time zone the cron is read in (default: the local one)')
-    .action(async (flags: { cron?: string; timezone?: string }, command: Command) => {
+    .option('--keep-versions <n>', 'keep this many batch versions per view after each run; default keep all')
+    .action(async (flags: { cron?: string; timezone?: string; keepVersions?: string }, command: Command) => {
       const { config } = await loadCliConfig(ctx, command);
       const job = batchJobFromConfig(config);
       const log = layerLogger('batch');
@@ -143,7 +149,7 @@ export function registerBatchCommands(program: Command, ctx: CliContext): void {
           ...(flags.timezone ? { timezone: flags.timezone } : {}),
           log,
           signal: stop.signal,
-          runOnce: () => runBatch(job, { log }),
+          runOnce: () => runBatch(job, { log, ...(flags.keepVersions === undefined ? {} : { keepVersions: positiveInt(flags.keepVersions, '--keep-versions') }) }),
         });
         ctx.exitCode = summary.lastResult?.exitCode ?? 0;
       } finally {
