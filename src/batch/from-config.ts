@@ -1,4 +1,5 @@
 /** The batch job a validated config describes. */
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/index.js';
 import { toNativeSpecs } from '../config/index.js';
 import type { OpenStoreOptions } from '../storage/index.js';
@@ -28,7 +29,7 @@ export function batchJobFromConfig(config: Config, overrides: { concurrency?: nu
     source: config.batch.source,
     viewStore: config.batch.viewStore,
     errors: config.batch.errors,
-    concurrency: overrides.concurrency ?? config.batch.concurrency,
+    concurrency: overrides.concurrency ?? config.batch.concurrency ?? availableParallelism(),
     chunkSize: overrides.chunkSize ?? config.batch.chunkSize,
     lockTtlMs: config.batch.lockTtl,
     allowedLatenessMs: config.speed?.allowedLateness ?? 0,
