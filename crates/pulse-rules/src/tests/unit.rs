@@ -691,7 +691,15 @@ fn rule_sets_and_predicates_are_shareable_across_threads() {
     let handles: Vec<_> = (0..4)
         .map(|k| {
             let r = r.clone();
-            std::thread::spawn(move || r.evaluate(&batch(&[Row { i: Some(k - 2), ..Row::default() }])).unwrap().rejected.len())
+            std::thread::spawn(move || {
+                r.evaluate(&batch(&[Row {
+                    i: Some(k - 2),
+                    ..Row::default()
+                }]))
+                .unwrap()
+                .rejected
+                .len()
+            })
         })
         .collect();
     let rejected: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
