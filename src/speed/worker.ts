@@ -164,6 +164,7 @@ export class SpeedWorker {
    */
   async stop(): Promise<void> {
     if (!this.stopping) {
+      this.logger.info({ partitions: this.ownedPartitions() }, 'stopping: draining queued messages, then a last checkpoint');
       this.stopping = true;
       this.stopDeadline = Date.now() + (this.options.shutdownTimeoutMs ?? 30_000);
       for (const part of this.partitions.values()) this.options.source.pause(part.partition);
@@ -212,6 +213,7 @@ export class SpeedWorker {
       await this.boundary?.stop();
       await this.options.source.stop().catch((err: Error) => this.logger.warn({ err: err.message }, 'source did not stop cleanly'));
       await this.options.deadLetters?.close().catch(() => {});
+      this.logger.info({ ...this.counts }, 'speed worker stopped');
     }
   }
 
