@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, configureLogger, resolveLogLevel } from '../observability/logger.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerProduceCommand } from './commands/produce.js';
+import { registerSpeedCommands } from './commands/speed.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
 import { packageVersion, versionText } from './version.js';
@@ -35,6 +37,8 @@ export function createProgram(ctx: CliContext, version: string): Command {
   });
 
   registerConfigCommands(program, ctx);
+  registerSpeedCommands(program, ctx);
+  registerProduceCommand(program, ctx);
   return program;
 }
 

@@ -16,6 +16,8 @@ import { deadLetterHeaders, deadLetterRecord } from './dead-letters.js';
  * repeats.
  */
 export class KafkaDeadLetterSink implements DeadLetterSink {
+  private connected: Promise<void> | undefined;
+
   constructor(
     private readonly producer: Producer,
     readonly dlqTopic: string,
@@ -23,6 +25,11 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
 
   async send(letters: DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
+    await this.connected;
     await this.producer.send({
       topic: this.dlqTopic,
       acks: -1,
