@@ -134,6 +134,7 @@ async function speedConsume(brokers: string[], topic: string, total: number, spe
 
 /** Freshness while a separate process produces at `rate` events/s for `seconds`. */
 async function freshness(brokers: string[], topic: string, rate: number, seconds: number, spec: PipelineSpec) {
+  await createTopic(brokers, topic);
   const stamps: number[] = [];
   const warmUntil = Date.now() + 3_000;
   const run = await startSpeed(brokers, topic, spec, (e) => {
