@@ -265,7 +265,9 @@ export class SpeedWorker {
       if (this.fatal) throw this.fatal;
       await this.prepareAll();
       this.applyBoundary();
-      const publishDue = this.stopping || Date.now() >= this.nextPublishAt;
+      // A stop requested during this pass is handled by the next one, which drains and publishes.
+      const draining = this.stopping;
+      const publishDue = draining || Date.now() >= this.nextPublishAt;
       for (const part of [...this.partitions.values()]) {
         await this.processDue(part, publishDue);
         if (this.fatal) throw this.fatal;
@@ -275,7 +277,7 @@ export class SpeedWorker {
         this.nextPublishAt = Date.now() + this.publishIntervalMs;
       }
       this.updateGauges();
-      if (this.stopping) return;
+      if (draining) return;
       await this.signal.wait(this.nextWakeIn());
     }
   }
