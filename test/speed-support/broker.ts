@@ -11,7 +11,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { testKafka, waitFor } from './kafka.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { waitFor } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -63,7 +64,7 @@ export class PrivateBroker {
     closeSync(out);
     child.unref();
     this.pid = child.pid!;
-    const admin = testKafka(this.brokers).admin();
+    const admin = new Kafka({ clientId: 'pulse-speed-test', brokers: this.brokers, logLevel: logLevel.NOTHING }).admin();
     await waitFor('the restarted broker to answer', 120_000, async () => {
       await admin.connect();
       await admin.describeCluster();

@@ -6,31 +6,17 @@
  */
 import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import { Kafka as KafkaClient, logLevel, Partitioners } from 'kafkajs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Table } from 'apache-arrow';
 import { Pipeline } from '../../src/core/pipeline.js';
 import type { Checkpoint } from '../../src/speed/checkpoint.js';
 import type { SpeedStore } from '../../src/speed/ports.js';
 import { readJson } from '../../src/speed/ports.js';
+import { waitFor } from './wait.js';
+
+export { waitFor } from './wait.js';
 
 export function testKafka(brokers: string[]): Kafka {
   return new KafkaClient({ clientId: 'pulse-speed-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
-}
-
-/** Polls until `check` returns a value (not undefined), or fails naming `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
 }
 
 export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
