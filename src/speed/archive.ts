@@ -14,7 +14,8 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 /**
  * `source=<kind>/topic=<topic>/date=<YYYY-MM-DD>/hour=<HH>/<partition>-<first>-<last>.ndjson`,
  * dated by the first message's timestamp (UTC). Keys are relative to the
- * archive location (the master dataset's `raw/`).
+ * archive location (the master dataset's `raw/`). A CSV stream (one row per
+ * message) is archived as `.csv`, headerless like the messages.
  */
 export function archiveKey(
   kind: SourceKind,
@@ -23,10 +24,11 @@ export function archiveKey(
   firstOffset: number,
   lastOffset: number,
   firstTimestamp: number,
+  format: 'ndjson' | 'csv' = 'ndjson',
 ): string {
   const d = new Date(firstTimestamp);
   const date = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
-  return `source=${kind}/topic=${topic}/date=${date}/hour=${pad2(d.getUTCHours())}/${partition}-${firstOffset}-${lastOffset}.ndjson`;
+  return `source=${kind}/topic=${topic}/date=${date}/hour=${pad2(d.getUTCHours())}/${partition}-${firstOffset}-${lastOffset}.${format}`;
 }
 
 /** `_progress/topic=<topic>/partition=<p>.json`: how far the archive of a partition reaches. */

@@ -315,5 +315,6 @@ export class Checkpointer {
 function contentTypeOf(key: string): string {
   if (key.endsWith('.arrow')) return 'application/vnd.apache.arrow.stream';
   if (key.endsWith('.ndjson')) return 'application/x-ndjson';
+  if (key.endsWith('.csv')) return 'text/csv';
   return 'application/octet-stream';
 }

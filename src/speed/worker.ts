@@ -556,7 +556,8 @@ export class SpeedWorker {
       const last = segment.lastOffset!;
       const body = segment.body();
       if (this.options.stores.archive && body.length > 0) {
-        plan.archive = { key: archiveKey(this.options.source.kind, this.topic, part.partition, first, last, segment.firstTimestamp), body };
+        const format = (this.options.spec.parse as { format?: string } | undefined)?.format === 'csv' ? 'csv' : 'ndjson';
+        plan.archive = { key: archiveKey(this.options.source.kind, this.topic, part.partition, first, last, segment.firstTimestamp, format), body };
       }
       const staged = this.options.deadLetters?.stage(part.partition, first, last) ?? [];
       if (staged[0] && this.options.stores.errors) plan.deadLetters = staged[0];
