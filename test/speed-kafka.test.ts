@@ -159,6 +159,32 @@ describe('speed layer on Kafka', () => {
     }
   });
 
+  it('pauses fetching while a partition is behind and still counts every event once', async () => {
+    const topic = uniqueName('speed-backpressure');
+    await createTopic(admin, topic, PARTITIONS);
+    const producer = testProducer(kafka);
+    await producer.connect();
+    const scenario = new Scenario(PARTITIONS, 14);
+    await produceAll(producer, topic, scenario.readings(9000));
+    await producer.disconnect();
+    const { worker, done } = await startWorker({
+      brokers,
+      topic,
+      groupId: `${topic}-g`,
+      stores: { views, archive },
+      extra: { maxBatchRecords: 100, maxPendingRecords: 300 },
+    });
+    try {
+      const checkpoints = await waitForDrain(views, admin, topic, DRAIN_MS);
+      expect(worker.counts.pauses).toBeGreaterThan(0);
+      const { applied } = scenario.outcome(LATENESS_MS);
+      await expectViewsMatch(views, checkpoints, applied);
+    } finally {
+      await worker.stop();
+      await done;
+    }
+  });
+
   it('lets two workers in one group share the partitions across rebalances, counting each event once', async () => {
     const topic = uniqueName('speed-group');
     await createTopic(admin, topic, 4);

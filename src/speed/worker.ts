@@ -78,6 +78,8 @@ export interface SpeedCounts {
   deadLetters: number;
   microBatches: number;
   checkpoints: number;
+  /** Times a partition's fetching was paused because its queue was full. */
+  pauses: number;
 }
 
 /** Wakes the loop early: a partition filled a micro-batch, the assignment changed, a stop. */
@@ -106,7 +108,7 @@ class Signal {
 }
 
 export class SpeedWorker {
-  readonly counts: SpeedCounts = { messages: 0, records: 0, applied: 0, rejected: 0, late: 0, deadLetters: 0, microBatches: 0, checkpoints: 0 };
+  readonly counts: SpeedCounts = { messages: 0, records: 0, applied: 0, rejected: 0, late: 0, deadLetters: 0, microBatches: 0, checkpoints: 0, pauses: 0 };
   private readonly partitions = new Map<number, PartitionState>();
   private readonly signal = new Signal();
   private readonly checkpointer: Checkpointer;
@@ -251,6 +253,7 @@ export class SpeedWorker {
     this.metrics.events.inc({ topic: this.topic }, received);
     if (part.pending >= this.maxPendingRecords && !part.paused) {
       part.paused = true;
+      this.counts.pauses += 1;
       this.options.source.pause(part.partition);
       this.metrics.pausedPartitions.inc({ topic: this.topic });
       this.logger.debug({ partition: part.partition, pending: part.pending }, 'pipeline behind: fetching paused');
