@@ -73,7 +73,7 @@ export class FileSource implements EventSource {
       const now = Date.now();
       let start = 0;
       for (let nl = data.indexOf(NEWLINE); nl >= 0; nl = data.indexOf(NEWLINE, start)) {
-        messages.push({ offset: carryAt + start, value: data.subarray(start, nl), timestamp: now });
+        messages.push({ offset: carryAt + start, nextOffset: carryAt + nl + 1, value: data.subarray(start, nl), timestamp: now });
         start = nl + 1;
       }
       carry = data.subarray(start);

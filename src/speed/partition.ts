@@ -9,6 +9,7 @@ import { ArchiveSegment } from './archive.js';
 import type { Checkpoint, ObjectRef } from './checkpoint.js';
 import type { SpeedPipeline } from './ports.js';
 import type { SourceMessage } from './source.js';
+import { offsetAfter } from './source.js';
 
 export type PartitionStatus =
   /** Waiting for its checkpoint to be read; fetching is paused. */
@@ -63,7 +64,7 @@ export class PartitionState {
     if (this.queued === 0) this.queuedSince = now;
     this.queue.push(fresh);
     this.queued += fresh.length;
-    this.receiveCursor = fresh[fresh.length - 1]!.offset + 1;
+    this.receiveCursor = offsetAfter(fresh[fresh.length - 1]!);
     return fresh.length;
   }
 

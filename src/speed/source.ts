@@ -13,12 +13,22 @@ export type MessageHeaders = Record<string, Buffer | string | (Buffer | string)[
 export interface SourceMessage {
   /** Position in the partition; the next message has a larger offset. */
   offset: number;
+  /**
+   * Where reading resumes after this message: `offset + 1` for Kafka (the
+   * default), the next line's byte offset for a followed file.
+   */
+  nextOffset?: number;
   /** Raw bytes (one NDJSON record, or CSV row), `null` for a tombstone. */
   value: Buffer | null;
   /** When the message was written (ms since the epoch). */
   timestamp: number;
   key?: Buffer | null;
   headers?: MessageHeaders;
+}
+
+/** The offset a checkpoint records after `message`: where the next one starts. */
+export function offsetAfter(message: SourceMessage): number {
+  return message.nextOffset ?? message.offset + 1;
 }
 
 /** Messages of one partition, in offset order. */

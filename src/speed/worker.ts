@@ -25,7 +25,7 @@ import type { PipelineFactory, PushReportLike, SpeedLogger, SpeedPipelineSpec } 
 import { silentLogger } from './ports.js';
 import { retrying } from './retry.js';
 import type { EventSource, SourceBatch, SourceHandler } from './source.js';
-import { FencedError } from './source.js';
+import { FencedError, offsetAfter } from './source.js';
 
 export interface SpeedWorkerOptions {
   source: EventSource;
@@ -418,7 +418,7 @@ export class SpeedWorker {
       this.counts.deadLetters += letters.length;
     }
     part.segment.add(batch);
-    part.processedOffset = messages[messages.length - 1]!.offset + 1;
+    part.processedOffset = offsetAfter(messages[messages.length - 1]!);
     return messages.length;
   }
 

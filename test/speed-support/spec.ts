@@ -3,12 +3,16 @@
  * embedded config, in the native contract's JSON form) and a TypeScript
  * reference of what its views must hold for a set of events.
  */
+import type { SchemaSpec } from '../../src/core/parser.js';
+import type { PipelineSpec } from '../../src/core/pipeline.js';
+import type { RulesSpec } from '../../src/core/rules.js';
+import type { ViewSpec } from '../../src/core/window.js';
 import type { Reading } from '../../src/speed/generator.js';
 
 export const LATENESS_MS = 10 * 60_000;
 export const WINDOW_MS = 60_000;
 
-export const schema = {
+export const schema: SchemaSpec = {
   fields: [
     { name: 'ts', type: 'timestamp', nullable: false, unit: 'ms' },
     { name: 'device', type: 'string', nullable: false },
@@ -21,7 +25,7 @@ export const schema = {
   eventTime: 'ts',
 };
 
-export const rules = {
+export const rules: RulesSpec = {
   onError: 'skip',
   checks: [
     { id: 'temperature_range', field: 'temperature', range: { min: -40, max: 125 } },
@@ -42,7 +46,7 @@ export const rules = {
   ],
 };
 
-export const views = [
+export const views: ViewSpec[] = [
   {
     name: 'device_1m',
     window: { type: 'tumbling', sizeMs: WINDOW_MS },
@@ -64,7 +68,7 @@ export const views = [
   },
 ];
 
-export function pipelineSpec(allowedLatenessMs: number | undefined = LATENESS_MS) {
+export function pipelineSpec(allowedLatenessMs: number | undefined = LATENESS_MS): PipelineSpec {
   return {
     schema,
     parse: { format: 'ndjson', delimiter: ',', header: false, maxRecordBytes: 1 << 20, batchSize: 65_536 },
