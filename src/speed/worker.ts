@@ -229,8 +229,10 @@ export class SpeedWorker {
         this.options.deadLetters?.clear(p);
         this.metrics.lag.remove({ topic: this.topic, partition: String(p) });
         this.logger.info({ partition: p, pending: part.pending }, 'partition revoked; its state stays with its last checkpoint');
-      } else if (part.status === 'ready') {
-        part.status = 'verifying';
+      } else {
+        if (part.status === 'ready') part.status = 'verifying';
+        // A restarted consumer forgot its pauses.
+        if (part.paused || part.status === 'restoring') this.options.source.pause(p);
       }
     }
     for (const p of partitions) {

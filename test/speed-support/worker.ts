@@ -2,11 +2,17 @@
 import { Pipeline } from '../../src/core/pipeline.js';
 import { KafkaDeadLetterSink } from '../../src/speed/dead-letter-sinks.js';
 import { KafkaSource } from '../../src/speed/kafka-source.js';
-import type { SpeedStore } from '../../src/speed/ports.js';
+import type { SpeedLogger, SpeedStore } from '../../src/speed/ports.js';
 import type { SpeedWorkerOptions } from '../../src/speed/worker.js';
 import { SpeedWorker } from '../../src/speed/worker.js';
 import { testKafka } from './kafka.js';
 import { pipelineSpec } from './spec.js';
+
+/** Worker logs on stderr, for debugging a suite (`PULSE_TEST_LOG=1`). */
+function stderrLogger(topic: string): SpeedLogger {
+  const line = (level: string) => (obj: object, msg?: string) => process.stderr.write(`${new Date().toISOString()} ${level} [${topic}] ${msg ?? ''} ${JSON.stringify(obj)}\n`);
+  return { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') };
+}
 
 export interface TestWorker {
   worker: SpeedWorker;
@@ -32,6 +38,7 @@ export async function startWorker(options: {
     heartbeatIntervalMs: 500,
     rebalanceTimeoutMs: 10_000,
     maxWaitTimeMs: 100,
+    ...(process.env.PULSE_TEST_LOG ? { logger: stderrLogger(options.topic) } : {}),
   });
   const worker = new SpeedWorker({
     source,
@@ -44,6 +51,7 @@ export async function startWorker(options: {
     maxBatchWaitMs: 50,
     boundaryPollMs: 200,
     leaseMs: 4_000,
+    ...(process.env.PULSE_TEST_LOG ? { logger: stderrLogger(options.topic) } : {}),
     ...options.extra,
   });
   const done = worker.run();
