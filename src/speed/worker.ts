@@ -70,7 +70,10 @@ export interface PublishEvent {
 
 /** Totals since the worker started. */
 export interface SpeedCounts {
+  /** Messages received from the source. */
   messages: number;
+  /** Messages processed through the pipeline. */
+  processed: number;
   records: number;
   applied: number;
   rejected: number;
@@ -108,7 +111,7 @@ class Signal {
 }
 
 export class SpeedWorker {
-  readonly counts: SpeedCounts = { messages: 0, records: 0, applied: 0, rejected: 0, late: 0, deadLetters: 0, microBatches: 0, checkpoints: 0, pauses: 0 };
+  readonly counts: SpeedCounts = { messages: 0, processed: 0, records: 0, applied: 0, rejected: 0, late: 0, deadLetters: 0, microBatches: 0, checkpoints: 0, pauses: 0 };
   private readonly partitions = new Map<number, PartitionState>();
   private readonly signal = new Signal();
   private readonly checkpointer: Checkpointer;
@@ -421,6 +424,7 @@ export class SpeedWorker {
     }
     part.segment.add(batch);
     part.processedOffset = offsetAfter(messages[messages.length - 1]!);
+    this.counts.processed += messages.length;
     return messages.length;
   }
 
