@@ -80,6 +80,14 @@ async function noopConsume(brokers: string[], topic: string, total: number): Pro
   return ms;
 }
 
+/** Runs `fn`, returning its result and the process CPU time it took (user + system, ms). */
+async function withCpu<T>(fn: () => Promise<T>): Promise<{ value: T; cpuMs: number }> {
+  const before = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(before);
+  return { value, cpuMs: (used.user + used.system) / 1000 };
+}
+
 interface SpeedRun {
   worker: SpeedWorker;
   published: PublishEvent[];
@@ -180,11 +188,18 @@ const suite: Suite = {
     const runs = ctx.quick ? 2 : 3;
     const noop: number[] = [];
     const speed: number[] = [];
+    const cpu = { noop: 0, speed: 0 };
     for (let i = 0; i < runs; i++) {
-      noop.push(await noopConsume(brokers, topic, total));
-      speed.push(await speedConsume(brokers, topic, total, spec));
-      process.stderr.write(`  run ${i + 1}: no-op ${(total / (noop[i]! / 1000)).toFixed(0)} ev/s, speed layer ${(total / (speed[i]! / 1000)).toFixed(0)} ev/s\n`);
+      const n = await withCpu(() => noopConsume(brokers, topic, total));
+      const s = await withCpu(() => speedConsume(brokers, topic, total, spec));
+      noop.push(n.value);
+      speed.push(s.value);
+      cpu.noop += n.cpuMs;
+      cpu.speed += s.cpuMs;
+      process.stderr.write(`  run ${i + 1}: no-op ${(total / (n.value / 1000)).toFixed(0)} ev/s, speed layer ${(total / (s.value / 1000)).toFixed(0)} ev/s\n`);
     }
+    // CPU per run includes group joins and, for the speed layer, the wait for the last checkpoint.
+    const perCpuSecond = (ms: number) => `${((total * runs) / (ms / 1000) / 1000).toFixed(0)}k events per CPU-second`;
     const row = (subject: string, times: number[], note: string): Measurement => {
       const medianMs = median(times);
       const mean = times.reduce((a, b) => a + b, 0) / times.length;
@@ -192,8 +207,8 @@ const suite: Suite = {
       return { suite: 'speed', case: `consume ${total / 1000}k events`, subject, baseline: 'speed layer', medianMs, samples: times.length, rme: (sd / mean) * 100, rows: total, rowsPerSec: total / (medianMs / 1000), note };
     };
     const results = [
-      row('speed layer', speed, 'demo views (tumbling, hopping, session; avg, quantile, distinct), rules, DLQ, archive, checkpoints every 1 s'),
-      row('kafkajs no-op consumer', noop, 'eachBatch that only resolves offsets: the client ceiling'),
+      row('speed layer', speed, `demo views (tumbling, hopping, session; avg, quantile, distinct), rules, DLQ, archive, checkpoints every 1 s; ${perCpuSecond(cpu.speed)}`),
+      row('kafkajs no-op consumer', noop, `eachBatch that only resolves offsets: the client ceiling; ${perCpuSecond(cpu.noop)}`),
     ];
 
     const rate = ctx.quick ? 20_000 : 50_000;
