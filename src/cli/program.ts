@@ -11,6 +11,7 @@ import { registerRunsCommands } from './commands/runs.js';
 import { registerViewsCommands } from './commands/views.js';
 import { registerProduceCommand } from './commands/produce.js';
 import { registerSpeedCommands } from './commands/speed.js';
+import { registerUpCommand } from './commands/up.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
 import { packageVersion, versionText } from './version.js';
@@ -47,6 +48,7 @@ export function createProgram(ctx: CliContext, version: string): Command {
   registerViewsCommands(program, ctx);
   registerSpeedCommands(program, ctx);
   registerProduceCommand(program, ctx);
+  registerUpCommand(program, ctx);
   return program;
 }
 
