@@ -33,7 +33,10 @@ import {
 export type ViewStoreReader = Pick<ObjectStore, 'url' | 'list' | 'head' | 'getBytes'>;
 
 export interface ViewRegistryOptions {
+  /** Where batch views are published (`batch.viewStore`). */
   store: ViewStoreReader;
+  /** Where the speed layer writes checkpoints and realtime snapshots (`speed.viewStore`); default `store`. */
+  realtimeStore?: ViewStoreReader;
   definitions: readonly ViewDefinition[];
   /** Time between polls of the store (default 1000 ms). */
   pollIntervalMs?: number;
@@ -65,6 +68,7 @@ type SwapListener = (view: ServedView, previous: ServedView | undefined) => void
 
 export class ViewRegistry {
   readonly store: ViewStoreReader;
+  readonly realtimeStore: ViewStoreReader;
   readonly pollIntervalMs: number;
   private readonly definitions: ReadonlyMap<string, ViewDefinition>;
   private readonly logger: Logger | undefined;
@@ -92,6 +96,7 @@ export class ViewRegistry {
 
   constructor(options: ViewRegistryOptions) {
     this.store = options.store;
+    this.realtimeStore = options.realtimeStore ?? options.store;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
@@ -169,7 +174,7 @@ export class ViewRegistry {
     try {
       checkpoints = await this.readCheckpoints();
     } catch (err) {
-      this.lastError = `cannot read realtime checkpoints from ${this.store.url}: ${(err as Error).message}`;
+      this.lastError = `cannot read realtime checkpoints from ${this.realtimeStore.url}: ${(err as Error).message}`;
       this.logger?.warn({ err }, this.lastError);
       return;
     }
@@ -195,7 +200,7 @@ export class ViewRegistry {
   private async readCheckpoints(): Promise<RealtimeCheckpoint[]> {
     const seen = new Set<string>();
     const out: RealtimeCheckpoint[] = [];
-    for await (const info of this.store.list(REALTIME_PREFIX)) {
+    for await (const info of this.realtimeStore.list(REALTIME_PREFIX)) {
       if (!isCheckpointKey(info.key)) continue;
       seen.add(info.key);
       const cached = this.checkpoints.get(info.key);
@@ -203,7 +208,7 @@ export class ViewRegistry {
         out.push(cached.value);
         continue;
       }
-      const record = await this.readRecord(info.key, realtimeCheckpoint);
+      const record = await this.readRecord(this.realtimeStore, info.key, realtimeCheckpoint);
       if (record === undefined) {
         // Replaced between list and read, or malformed: keep what we had.
         if (cached) out.push(cached.value);
@@ -230,7 +235,7 @@ export class ViewRegistry {
     }
     const cached = this.manifests.get(view);
     if (cached && cached.etag === etag) return cached.value;
-    const manifest = await this.readRecord(key, batchManifest);
+    const manifest = await this.readRecord(this.store, key, batchManifest);
     if (manifest === undefined) return cached?.value;
     if (manifest.view !== view) throw new Error(`${key} describes view '${manifest.view}', not '${view}'`);
     this.manifests.set(view, { etag, value: manifest });
@@ -238,10 +243,10 @@ export class ViewRegistry {
   }
 
   /** Reads and validates a JSON record; undefined when it vanished or is malformed (logged). */
-  private async readRecord<S extends z.ZodType>(key: string, schema: S): Promise<z.output<S> | undefined> {
+  private async readRecord<S extends z.ZodType>(store: ViewStoreReader, key: string, schema: S): Promise<z.output<S> | undefined> {
     let bytes: Buffer;
     try {
-      bytes = await this.store.getBytes(key);
+      bytes = await store.getBytes(key);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
@@ -328,7 +333,7 @@ export class ViewRegistry {
       if (!this.partitionStates.has(key)) {
         let bytes: Buffer;
         try {
-          bytes = await this.store.getBytes(key);
+          bytes = await this.realtimeStore.getBytes(key);
         } catch (err) {
           if (err instanceof NotFoundError) return undefined;
           throw err;

@@ -24,6 +24,8 @@ export interface ServerOptions {
   config: Config;
   /** The view store (`batch.viewStore`), opened by the caller. */
   store: ViewStoreReader;
+  /** Where realtime checkpoints live (`speed.viewStore`) when it is not `store`. */
+  realtimeStore?: ViewStoreReader;
   /** A registry built by the caller (it must read the same views); built from the config when absent. */
   registry?: ViewRegistry;
   /** Time between polls of the store (default 1000 ms). */
@@ -64,6 +66,7 @@ export async function buildServer(options: ServerOptions): Promise<PulseServer> 
     options.registry ??
     new ViewRegistry({
       store: options.store,
+      ...(options.realtimeStore ? { realtimeStore: options.realtimeStore } : {}),
       definitions: viewDefinitions(config),
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       ...(options.logger ? { logger: options.logger.child({ component: 'view-registry' }) } : {}),
