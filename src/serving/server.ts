@@ -5,6 +5,7 @@
  * `listen` or `inject`. The view registry starts polling the store when the
  * server becomes ready and stops when it closes.
  */
+import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { FastifyUnderPressureOptions } from '@fastify/under-pressure';
@@ -95,7 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<PulseServer> 
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return reply.code(status).send({ statusCode: status, error: (error as { error?: string }).error ?? error.name, message: error.message });
+      return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Client Error', message: error.message });
     }
     request.log.error({ err: error }, 'request failed');
     const shown = status >= 500 && status < 600 ? status : 500;

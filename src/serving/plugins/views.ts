@@ -66,6 +66,11 @@ function unavailable(reply: FastifyReply, registry: ViewRegistry, name: string):
   return reply.header('retry-after', '1').code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `view '${name}' is unavailable: ${why}` });
 }
 
+/** The version an answer came from: the view's generation and its sources (batch version, partition seqs). */
+function versionHeader(view: ServedView): string {
+  return `${view.generation} ${view.sourceVersion}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -151,7 +156,7 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
           );
         }
         const fresh = freshness(view, now());
-        reply.header('vary', 'accept').header('cache-control', 'no-cache');
+        reply.header('vary', 'accept').header('cache-control', 'no-cache').header('pulse-version', versionHeader(view));
         if (arrow) {
           return reply
             .type(ARROW_STREAM)

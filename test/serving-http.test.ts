@@ -1,0 +1,158 @@
+/**
+ * The serving layer through a real socket: version swaps under concurrent
+ * queries return only whole answers, and the freshness endpoint reads the
+ * consumer lag from the real Kafka broker.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer, KafkaLagSource, type PulseServer } from '../src/serving/index.js';
+import { openStore, type ObjectStore } from '../src/storage/index.js';
+import { buildPipeline, HOUR, MINUTE, publishBatch, publishCheckpoint, seededReadings, testConfig, type Reading } from './serving-fixtures.js';
+import { expectSameRows, tableRows, type JsonRow } from './serving-expect.js';
+import { kafkaBrokers, uniqueName } from './support/services.js';
+
+const START = Date.UTC(2026, 2, 1, 0);
+const PARTITIONS = 3;
+
+interface Answer {
+  boundary: string;
+  rows: JsonRow[];
+  freshness: { completeThrough: string | null };
+}
+
+describe('version swaps under concurrent queries (real socket)', () => {
+  let dir: string;
+  let store: ObjectStore;
+  let app: PulseServer;
+  let base: string;
+  const config = testConfig();
+  const events: Reading[] = seededReadings(4000, START, 6 * HOUR, 6, 3, 5);
+  const byPartition = Array.from({ length: PARTITIONS }, (_, p) => events.filter((_, i) => i % PARTITIONS === p));
+
+  /**
+   * Version k moves the boundary to START + (60 + 10k) minutes, the way a
+   * nightly batch run and the speed layer do it: the manifest first, then
+   * each partition's checkpoint (which evicts through the new T).
+   */
+  async function publishVersion(k: number): Promise<number> {
+    const T = START + (60 + 10 * k) * MINUTE;
+    await publishBatch(store, config, events, T, `v${k}`);
+    for (let p = 0; p < PARTITIONS; p++) {
+      await publishCheckpoint(store, config, { topic: 'events', partition: p, seq: k, applied: T, events: byPartition[p] ?? [] });
+    }
+    return T;
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pulse-serving-http-'));
+    store = openStore(dir);
+    await publishVersion(0);
+    app = await buildServer({ config, store, lag: null, pollIntervalMs: 15 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    base = `http://127.0.0.1:${address.port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers every query in full from one version while versions change underneath', async () => {
+    const full = buildPipeline(config, events);
+    const queries = [
+      { view: 'by_device_1m', from: START, to: START + 6 * HOUR, extra: '&device=dev-2' },
+      { view: 'by_site_5m', from: START + 30 * MINUTE, to: START + 4 * HOUR, extra: '&site=site-1' },
+      { view: 'total_1m', from: START, to: START + 6 * HOUR, extra: '&granularity=1h' },
+      { view: 'device_sessions', from: START, to: START + 6 * HOUR, extra: '&device=dev-4' },
+    ];
+    const expected = queries.map((q) => {
+      const groups: Record<string, string> = {};
+      for (const [k, v] of new URLSearchParams(q.extra.slice(1))) if (k !== 'granularity') groups[k] = v;
+      const granularityMs = q.extra.includes('granularity=1h') ? HOUR : undefined;
+      return tableRows(full.query(q.view, { from: q.from, to: q.to, groups, ...(granularityMs ? { granularityMs } : {}) }));
+    });
+
+    let publishing = true;
+    const boundaries = new Set<string>([new Date(START + 60 * MINUTE).toISOString()]);
+    const publisher = (async () => {
+      for (let k = 1; k <= 12; k++) {
+        boundaries.add(new Date(await publishVersion(k)).toISOString());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      publishing = false;
+    })();
+
+    const seen = new Set<string>();
+    let answers = 0;
+    const client = async (c: number) => {
+      for (let i = 0; publishing || i < 3; i++) {
+        const qi = (c + i) % queries.length;
+        const q = queries[qi]!;
+        const res = await fetch(`${base}/v1/views/${q.view}?from=${new Date(q.from).toISOString()}&to=${new Date(q.to).toISOString()}${q.extra}`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as Answer;
+        seen.add(res.headers.get('pulse-version') ?? '');
+        expect(boundaries.has(body.boundary), body.boundary).toBe(true);
+        const completeThrough = body.freshness.completeThrough === null ? null : Date.parse(body.freshness.completeThrough);
+        expectSameRows(body.rows, expected[qi]!, completeThrough, ['window_start', 'window_end'], `${q.view} during swaps`);
+        answers++;
+      }
+    };
+    await Promise.all([publisher, ...Array.from({ length: 8 }, (_, c) => client(c))]);
+    expect(answers).toBeGreaterThan(40);
+    // The swaps happened while the clients were asking.
+    expect(seen.size).toBeGreaterThan(3);
+  }, 120_000);
+});
+
+describe('freshness with consumer lag from Kafka', () => {
+  let dir: string;
+  let app: PulseServer;
+  const topic = uniqueName('serving-lag');
+
+  beforeAll(async () => {
+    const kafka = new Kafka({ clientId: 'serving-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ partition: i % 2, value: `{"n":${i}}` })) });
+    await producer.disconnect();
+
+    dir = await mkdtemp(join(tmpdir(), 'pulse-serving-lag-'));
+    const store = openStore(dir);
+    const config = testConfig();
+    const events = seededReadings(200, START, HOUR, 3, 2, 9);
+    // Partition 0 has consumed 10 of its 15 messages, partition 1 all 15.
+    await publishCheckpoint(store, config, { topic, partition: 0, seq: 1, applied: -8.64e15, events: events.slice(0, 100), offset: 10 });
+    await publishCheckpoint(store, config, { topic, partition: 1, seq: 1, applied: -8.64e15, events: events.slice(100), offset: 15 });
+    app = await buildServer({ config, store, lag: new KafkaLagSource({ brokers: kafkaBrokers() }), pollIntervalMs: 60_000 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports the messages past each partition checkpoint', async () => {
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    const res = await fetch(`http://127.0.0.1:${address.port}/v1/views/by_device_1m/freshness`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { consumerLag: number; partitions: { partition: number; lag: number }[]; batchCoverageEnd: string | null };
+    expect(body.consumerLag).toBe(5);
+    expect(body.partitions.map((p) => [p.partition, p.lag])).toEqual([
+      [0, 5],
+      [1, 0],
+    ]);
+    expect(body.batchCoverageEnd).toBeNull();
+  });
+});
