@@ -1,2 +1,3 @@
 /** PulseStream's public API. */
 export { native } from './core/native.js';
+export * from './config/index.js';
