@@ -6,7 +6,7 @@
  * serving benchmark.
  */
 import { validateConfig, toNativeSpecs, type Config, type ConfigInput } from '../src/config/index.js';
-type PipelineSpec = any; const Pipeline: any = {};
+import { Pipeline, type PipelineSpec } from '../src/core/pipeline.js';
 import type { ObjectStore } from '../src/storage/index.js';
 
 /** Past any event time: a view range open on that side. */
