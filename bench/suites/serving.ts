@@ -36,7 +36,8 @@ async function serve(mode: string, storeDir: string, bodyFile: string): Promise<
   let port: number;
   if (mode === 'bare') {
     const { default: Fastify } = await import('fastify');
-    const body = await readFile(bodyFile, 'utf8');
+    // The answer's bytes, sent as the serving route sends them (one Buffer).
+    const body = await readFile(bodyFile);
     const app = Fastify({ logger: false });
     app.get('/bare', async (_req, reply) => reply.type('application/json; charset=utf-8').send(body));
     app.get('/tiny', async () => ({ ok: true }));

@@ -31,7 +31,8 @@ interface EncodedAnswer extends CachedAnswer {
   /** More rows matched than `maxRows` and no explicit limit asked for fewer. */
   overflow: boolean;
   rows: number;
-  body: string | Buffer;
+  /** The rows as JSON (an array) or as an Arrow IPC stream, UTF-8 encoded once. */
+  body: Buffer;
 }
 
 /** True when the client asks for Arrow IPC rather than JSON. */
@@ -46,13 +47,13 @@ function problem(reply: FastifyReply, statusCode: number, error: string, message
 function encode(view: ServedView, q: ViewQuery & { explicitLimit: boolean }, arrow: boolean, maxRows: number): EncodedAnswer {
   const tables = view.execute(q);
   const rows = tables.reduce((n, t) => n + t.numRows, 0);
-  if (!q.explicitLimit && rows > maxRows) return { overflow: true, rows, body: '', bytes: 1 };
+  if (!q.explicitLimit && rows > maxRows) return { overflow: true, rows, body: Buffer.alloc(0), bytes: 1 };
   if (arrow) {
     const body = rowsArrow(tables, view.completeThrough);
     return { overflow: false, rows, body, bytes: body.byteLength };
   }
-  const { json } = rowsJson(tables, view.completeThrough);
-  return { overflow: false, rows, body: json, bytes: json.length };
+  const body = Buffer.from(rowsJson(tables, view.completeThrough).json, 'utf8');
+  return { overflow: false, rows, body, bytes: body.byteLength };
 }
 
 function cacheKey(q: ViewQuery, arrow: boolean): string {
@@ -172,7 +173,8 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
         }
         const granularity = q.granularityMs === undefined ? null : formatDuration(q.granularityMs);
         const head = JSON.stringify({ view: name, from: iso(q.from), to: iso(q.to), granularity, boundary: iso(view.boundary) });
-        const body = `${head.slice(0, -1)},"rows":${answer.body as string},"freshness":${JSON.stringify(fresh)}}`;
+        const tail = `,"freshness":${JSON.stringify(fresh)}}`;
+        const body = Buffer.concat([Buffer.from(`${head.slice(0, -1)},"rows":`), answer.body, Buffer.from(tail)]);
         return reply.type('application/json; charset=utf-8').send(body);
       },
     );
