@@ -1,21 +1,25 @@
 /**
  * The serving layer through a real socket: version swaps under concurrent
- * queries return only whole answers, and the freshness endpoint reads the
- * consumer lag from the real Kafka broker.
+ * queries return only whole answers, the freshness endpoint reads the
+ * consumer lag from the real Kafka broker, and `pulse serve` runs as a
+ * process until SIGTERM.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, KafkaLagSource, type PulseServer } from '../src/serving/index.js';
 import { openStore, type ObjectStore } from '../src/storage/index.js';
-import { buildPipeline, HOUR, MINUTE, publishBatch, publishCheckpoint, seededReadings, testConfig, type Reading } from './serving-fixtures.js';
+import { buildPipeline, HOUR, MINUTE, publishBatch, publishCheckpoint, seededReadings, testConfig, testConfigInput, type Reading } from './serving-fixtures.js';
 import { expectSameRows, tableRows, type JsonRow } from './serving-expect.js';
 import { kafkaBrokers, uniqueName } from './support/services.js';
 
 const START = Date.UTC(2026, 2, 1, 0);
 const PARTITIONS = 3;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Answer {
   boundary: string;
@@ -155,4 +159,50 @@ describe('freshness with consumer lag from Kafka', () => {
     ]);
     expect(body.batchCoverageEnd).toBeNull();
   });
+});
+
+describe('pulse serve', () => {
+  it('serves the configured views until SIGTERM, then exits 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pulse-serve-cli-'));
+    try {
+      const store = openStore(join(dir, 'store'));
+      const config = testConfig();
+      const events = seededReadings(300, START, HOUR, 3, 2, 21);
+      await publishBatch(store, config, events, START + 30 * MINUTE, 'v1');
+      const file = join(dir, 'pulse.config.json');
+      await writeFile(file, JSON.stringify({ ...testConfigInput(), batch: { viewStore: join(dir, 'store') } }));
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', file, '--port', '0', '--poll-interval', '200ms'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PULSE_LOG_LEVEL: 'info' },
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const address = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`pulse serve did not start: ${stderr}`)), 60_000);
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (t: string) => {
+          out += t;
+          const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1] as string);
+          }
+        });
+        void exited.then((code) => reject(new Error(`pulse serve exited with ${code}: ${stderr}`)));
+      });
+      expect((await fetch(`${address}/readyz`)).status).toBe(200);
+      const res = await fetch(`${address}/v1/views/total_1m?from=${new Date(START).toISOString()}&to=${new Date(START + HOUR).toISOString()}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { boundary: string; rows: unknown[] };
+      expect(body.boundary).toBe(new Date(START + 30 * MINUTE).toISOString());
+      const minutes = new Set(events.filter((e) => e.ts < START + 30 * MINUTE && e.site !== 'site-0').map((e) => Math.floor(e.ts / MINUTE)));
+      expect(body.rows.length).toBe(minutes.size);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
