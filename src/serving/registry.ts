@@ -64,6 +64,9 @@ interface CachedRecord<T> {
  */
 const MAX_STALE_ROUNDS = 5;
 
+/** Bound on the remembered undecodable snapshot keys. */
+const MAX_UNDECODABLE = 1000;
+
 type SwapListener = (view: ServedView, previous: ServedView | undefined) => void;
 
 export class ViewRegistry {
@@ -84,6 +87,8 @@ export class ViewRegistry {
   private readonly fingerprints = new Map<string, string>();
   private readonly statuses = new Map<string, ViewStatus>();
   private readonly listeners: SwapListener[] = [];
+  /** Snapshot keys that failed to decode, with the problem. */
+  private readonly undecodable = new Map<string, string>();
   /** Consecutive polls that found a manifest older than a checkpoint's applied boundary, by view. */
   private readonly staleRounds = new Map<string, number>();
 
@@ -298,20 +303,19 @@ export class ViewRegistry {
     const previous = status.served;
     status.served = next; // the swap
     this.fingerprints.set(name, fingerprint);
-    this.logger?.info({ view: name, generation: next.generation, version: next.sourceVersion }, `serving ${name} ${next.sourceVersion}`);
+    // A new batch version is news; realtime swaps happen every publish interval.
+    const level = previous?.batch?.version === next.batch?.version ? 'debug' : 'info';
+    this.logger?.[level]({ view: name, generation: next.generation, version: next.sourceVersion }, `serving ${name} ${next.sourceVersion}`);
     for (const listener of this.listeners) listener(next, previous);
   }
 
   private async batchSide(definition: ViewDefinition, manifest: BatchManifest): Promise<BatchSide> {
     const cached = this.batchStates.get(definition.name);
     if (cached && cached.version === manifest.version) return cached.side;
+    const what = `batch snapshot ${manifest.snapshot} (version ${manifest.version})`;
+    this.throwIfUndecodable(manifest.snapshot);
     const bytes = await this.store.getBytes(manifest.snapshot);
-    let state: ViewState;
-    try {
-      state = slice(restoreState(definition, bytes), TIME_MIN, manifest.coverageEnd);
-    } catch (err) {
-      throw new Error(`batch snapshot ${manifest.snapshot} (version ${manifest.version}): ${(err as Error).message}`, { cause: err });
-    }
+    const state = slice(this.decode(definition, manifest.snapshot, bytes, what), TIME_MIN, manifest.coverageEnd);
     const side: BatchSide = {
       version: manifest.version,
       coverageEnd: manifest.coverageEnd,
@@ -331,6 +335,7 @@ export class ViewRegistry {
       const key = c.views[definition.name];
       if (key === undefined) continue;
       if (!this.partitionStates.has(key)) {
+        this.throwIfUndecodable(key);
         let bytes: Buffer;
         try {
           bytes = await this.realtimeStore.getBytes(key);
@@ -338,11 +343,7 @@ export class ViewRegistry {
           if (err instanceof NotFoundError) return undefined;
           throw err;
         }
-        try {
-          this.partitionStates.set(key, restoreState(definition, bytes));
-        } catch (err) {
-          throw new Error(`realtime snapshot ${key}: ${(err as Error).message}`, { cause: err });
-        }
+        this.partitionStates.set(key, this.decode(definition, key, bytes, `realtime snapshot ${key}`));
       }
       out.push({
         topic: c.topic,
@@ -355,6 +356,27 @@ export class ViewRegistry {
       });
     }
     return out;
+  }
+
+  /**
+   * Decodes a snapshot. A snapshot that does not decode (a view definition
+   * changed, a corrupt object) is remembered, so later polls report it
+   * without reading and decoding it again; a new version has a new key.
+   */
+  private decode(definition: ViewDefinition, key: string, bytes: Buffer, what: string): ViewState {
+    try {
+      return restoreState(definition, bytes);
+    } catch (err) {
+      const problem = `${what}: ${(err as Error).message}`;
+      if (this.undecodable.size >= MAX_UNDECODABLE) this.undecodable.clear();
+      this.undecodable.set(key, problem);
+      throw new Error(problem, { cause: err });
+    }
+  }
+
+  private throwIfUndecodable(key: string): void {
+    const problem = this.undecodable.get(key);
+    if (problem !== undefined) throw new Error(problem);
   }
 
   /** Drops decoded partition states no current checkpoint names. */
