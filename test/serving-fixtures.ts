@@ -1,13 +1,16 @@
 /**
  * Builds a view store the way the batch and speed layers leave it, with the
- * real native pipeline: a batch view of the events before T (manifest +
- * state.arrow) and realtime checkpoints of several partitions holding the
+ * real native window states: a batch view of the events before T (manifest
+ * + state.arrow) and realtime checkpoints of several partitions holding the
  * events at or after their boundary. Shared by the serving tests and the
  * serving benchmark.
  */
-import { validateConfig, toNativeSpecs, type Config, type ConfigInput } from '../src/config/index.js';
-import { Pipeline, type PipelineSpec } from '../src/core/pipeline.js';
+import { validateConfig, type Config, type ConfigInput } from '../src/config/index.js';
+import type { Table } from 'apache-arrow';
+import { ViewState, viewInputTable, type ViewQuery } from '../src/core/window.js';
+import { viewDefinitions } from '../src/serving/definition.js';
 import type { ObjectStore } from '../src/storage/index.js';
+import { ReferenceView, type Row } from './reference/aggregate.js';
 
 /** Past any event time: a view range open on that side. */
 export const FAR_PAST = -8.64e15;
@@ -18,14 +21,14 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
 /** A reading as the test schema has it. */
-export interface Reading {
+export type Reading = {
   ts: number;
   device: string;
   site: string;
   temperature: number | null;
   battery: number | null;
   user: string | null;
-}
+};
 
 /** The config the serving tests run: one view of each window kind, every measure, a derived column as a group field. */
 export function testConfigInput(overrides: Partial<ConfigInput> = {}): ConfigInput {
@@ -88,31 +91,73 @@ export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
   return validateConfig(testConfigInput(overrides));
 }
 
-/** The spec both layers compile, as `pulse batch run` and `pulse speed start` build it. */
-export function pipelineSpec(config: Config): PipelineSpec {
-  const specs = toNativeSpecs(config);
-  return { schema: specs.schema, parse: specs.batchParse, rules: specs.rules, views: specs.views };
+/** A reading with the test config's derived column, as the rules tag it. */
+export type TaggedReading = Reading & { level: string };
+
+/**
+ * The test config's rules and view filter, evaluated per record: `level` is
+ * 'low' when battery < 20 (a null battery does not match, so 'normal'), and
+ * `total_1m` counts only sites other than site-0. The fused pipeline
+ * evaluates the same expressions natively; here they feed `ViewState`
+ * directly, so the serving tests depend on the window core alone.
+ */
+export function tag(r: Reading): TaggedReading {
+  return { ...r, level: r.battery !== null && r.battery < 20 ? 'low' : 'normal' };
 }
 
-export function ndjson(events: readonly object[]): Buffer {
-  return Buffer.from(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+function passesFilter(view: string, r: Reading): boolean {
+  return view !== 'total_1m' || r.site !== 'site-0';
 }
 
-/** A pipeline fed with `events`, every view restricted to `[from, to)`. */
-export function buildPipeline(config: Config, events: readonly object[], from = FAR_PAST, to = FAR_FUTURE): Pipeline {
-  const pipeline = Pipeline.create(pipelineSpec(config));
-  for (const view of config.views) pipeline.setViewRange(view.name, from, to);
-  if (events.length > 0) pipeline.push(ndjson(events));
-  pipeline.finish();
-  return pipeline;
+/** One state per configured view, holding the events whose time lies in `[from, to)` (the boundary a layer applies). */
+export function buildStates(config: Config, events: readonly Reading[], from = FAR_PAST, to = FAR_FUTURE): Map<string, ViewState> {
+  const definitions = viewDefinitions(config);
+  const inRange = events.filter((e) => e.ts >= from && e.ts < to).map(tag);
+  const states = new Map<string, ViewState>();
+  for (const d of definitions) {
+    const state = ViewState.create(d.recordSchema, d.spec, { derivedColumns: d.derivedColumns });
+    if (inRange.length > 0) {
+      const table = viewInputTable(d.recordSchema, inRange, d.derivedColumns);
+      state.update(table, inRange.map((e) => passesFilter(d.name, e)));
+    }
+    states.set(d.name, state);
+  }
+  return states;
+}
+
+/** Every view recomputed over all events, as one batch run over everything would build them. */
+export interface Recomputation {
+  query(view: string, q: ViewQuery): Table;
+}
+
+export function recompute(config: Config, events: readonly Reading[]): Recomputation {
+  const states = buildStates(config, events);
+  return { query: (view, q) => (states.get(view) as ViewState).query(q) };
+}
+
+/** The largest event time in `[from, to)`: a layer's watermark after applying them. */
+function watermarkOf(events: readonly Reading[], from: number, to: number): number | null {
+  let w: number | null = null;
+  for (const e of events) if (e.ts >= from && e.ts < to && (w === null || e.ts > w)) w = e.ts;
+  return w;
+}
+
+/** The exact reference answer over all events (test/reference/aggregate.ts). */
+export function referenceQuery(config: Config, events: readonly Reading[], view: string, q: ViewQuery): Row[] {
+  const d = viewDefinitions(config).find((x) => x.name === view);
+  if (d === undefined) throw new Error(`no view ${view}`);
+  const ref = new ReferenceView(d.recordSchema, d.spec, { derivedColumns: d.derivedColumns });
+  const tagged = events.map(tag);
+  ref.update(tagged, tagged.map((e) => passesFilter(view, e)));
+  return ref.query(q);
 }
 
 /** Publishes a batch view of every configured view: the events before T, then the manifest (the atomic switch). */
 export async function publishBatch(store: ObjectStore, config: Config, events: readonly Reading[], T: number, version: string): Promise<void> {
-  const pipeline = buildPipeline(config, events, FAR_PAST, T);
+  const states = buildStates(config, events, FAR_PAST, T);
   for (const view of config.views) {
     const snapshot = `views/${view.name}/batch/${version}/state.arrow`;
-    await store.put(snapshot, pipeline.snapshot(view.name));
+    await store.put(snapshot, (states.get(view.name) as ViewState).snapshot());
     const manifest = {
       view: view.name,
       version,
@@ -142,12 +187,12 @@ export interface RealtimePartition {
 
 /** Writes one partition's realtime snapshots, then its checkpoint (the commit point); returns the checkpoint's watermark. */
 export async function publishCheckpoint(store: ObjectStore, config: Config, p: RealtimePartition): Promise<number | null> {
-  const pipeline = buildPipeline(config, p.events, p.applied, FAR_FUTURE);
+  const states = buildStates(config, p.events, p.applied, FAR_FUTURE);
   const views: Record<string, string> = {};
   const batchCoverage: Record<string, number> = {};
   for (const view of config.views) {
     const key = `views/${view.name}/realtime/${p.topic}-${p.partition}/${p.seq}.arrow`;
-    await store.put(key, pipeline.snapshot(view.name));
+    await store.put(key, (states.get(view.name) as ViewState).snapshot());
     views[view.name] = key;
     batchCoverage[view.name] = p.applied;
   }
@@ -156,7 +201,7 @@ export async function publishCheckpoint(store: ObjectStore, config: Config, p: R
     partition: p.partition,
     seq: p.seq,
     offset: String(p.offset ?? p.events.length),
-    watermark: pipeline.watermark(),
+    watermark: watermarkOf(p.events, p.applied, FAR_FUTURE),
     createdAt: new Date(p.createdAt ?? Date.now()).toISOString(),
     views,
     batchCoverage,

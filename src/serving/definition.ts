@@ -24,6 +24,9 @@ export interface ViewDefinition {
    * appended in order, exactly as the fused pipeline builds it.
    */
   inputSchema: NativeSchemaSpec;
+  /** The record schema alone, and the derived columns the rules append to it. */
+  recordSchema: NativeSchemaSpec;
+  derivedColumns: string[];
   groupFields: GroupField[];
   /** Allowed lateness of the speed layer (0 without one): a window is final once the watermark passed its end by this much. */
   allowedLatenessMs: number;
@@ -39,12 +42,16 @@ export function viewInputSchema(config: Config): NativeSchemaSpec {
 /** One definition per configured view, in config order. */
 export function viewDefinitions(config: Config): ViewDefinition[] {
   const inputSchema = viewInputSchema(config);
+  const recordSchema = toNativeSpecs(config).schema;
+  const derivedColumns = config.rules.derive.map((d) => d.column);
   const types = new Map(inputSchema.fields.map((f) => [f.name, f.type]));
   const allowedLatenessMs = config.speed?.allowedLateness ?? 0;
   return toNativeSpecs(config).views.map((spec) => ({
     name: spec.name,
     spec,
     inputSchema,
+    recordSchema,
+    derivedColumns,
     groupFields: spec.groupBy.map((name) => ({ name, type: types.get(name) ?? 'string' })),
     allowedLatenessMs,
   }));

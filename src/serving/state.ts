@@ -19,7 +19,7 @@ export interface StateQuery {
 
 /** Decodes a snapshot (batch `state.arrow` or a realtime partition snapshot) of a view. */
 export function restoreState(definition: ViewDefinition, snapshot: Buffer): ViewState {
-  return ViewState.restore(definition.inputSchema, definition.spec, {}, snapshot);
+  return ViewState.restore(definition.recordSchema, definition.spec, { derivedColumns: definition.derivedColumns }, snapshot);
 }
 
 /** A new state holding the panes of `state` that start in `[from, to)`. */

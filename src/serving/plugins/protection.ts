@@ -19,15 +19,16 @@ export interface ProtectionOptions {
   cors: boolean | readonly string[];
   /** Requests per client per window; no limit when absent. */
   rateLimit: { max: number; timeWindowMs: number } | undefined;
-  /** Overload thresholds; defaults shed load when the event loop lags by more than a second. */
+  /** Overload thresholds; by default load is shed when the event loop lags by more than a second. */
   pressure?: FastifyUnderPressureOptions;
 }
 
 export const protectionPlugin = fp<ProtectionOptions>(
   async (app, options) => {
     await app.register(underPressure, {
+      // Event-loop delay, not utilisation: a server at full, healthy load is
+      // busy all the time; one that lags by a second is falling behind.
       maxEventLoopDelay: 1000,
-      maxEventLoopUtilization: 0.98,
       retryAfter: 5,
       message: 'the server is overloaded; retry later',
       ...options.pressure,
