@@ -12,6 +12,7 @@ import { registerViewsCommands } from './commands/views.js';
 import { registerProduceCommand } from './commands/produce.js';
 import { registerSpeedCommands } from './commands/speed.js';
 import { registerUpCommand } from './commands/up.js';
+import { registerServeCommand } from './commands/serve.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
 import { packageVersion, versionText } from './version.js';
@@ -49,6 +50,7 @@ export function createProgram(ctx: CliContext, version: string): Command {
   registerSpeedCommands(program, ctx);
   registerProduceCommand(program, ctx);
   registerUpCommand(program, ctx);
+  registerServeCommand(program, ctx);
   return program;
 }
 

@@ -68,7 +68,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'HTTP port (default: serving.port)')
     .action(async (options: UpOptions, command: Command) => {
       const { config } = await loadCliConfig(ctx, command);
-      const log = layerLogger('up');
+      const log = layerLogger('cli', { command: 'up' });
       const stores = storeOptionsFrom(config);
       const historyMs = parseDuration(options.history);
       const rate = Number(options.rate);
