@@ -19,7 +19,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../src/config/index.js';
-import { EXAMPLE_NAMES, isExampleName, loadGenerator, type ExampleName } from '../examples/shared/generator.js';
+import { EXAMPLE_NAMES, isExampleName, type ExampleName } from '../examples/shared/generator.js';
+import { generatorOf } from '../examples/shared/registry.js';
 import { hasHistory, writeHistory } from '../examples/shared/history.js';
 import { LiveAppender } from '../examples/shared/live.js';
 import { seededRng } from '../examples/shared/random.js';
@@ -104,7 +105,7 @@ async function main(): Promise<number> {
   const { config } = await loadConfig({ file: configFile, cwd: repoRoot });
   const lake = localDir(config.batch.source, 'batch.source');
   const live = liveFile(config);
-  const gen = await loadGenerator(options.name);
+  const gen = generatorOf(options.name);
   const show = (p: string) => relative(repoRoot, p);
 
   if (options.reset) {

@@ -33,12 +33,6 @@ export interface ExampleGenerator {
   rows?(event: Record<string, unknown>): Record<string, unknown>[];
 }
 
-/** Loads `examples/<name>/generator.ts`. */
-export async function loadGenerator(name: ExampleName): Promise<ExampleGenerator> {
-  const mod = (await import(`../${name}/generator.js`)) as ExampleGenerator;
-  return { event: mod.event, invalid: mod.invalid, history: mod.history, ...(mod.rows ? { rows: mod.rows } : {}) };
-}
-
 /**
  * The NDJSON lines of one draw at `tsMs`: with probability `invalidShare`
  * one invalid line, else the rows of one valid event.

@@ -8,7 +8,7 @@
  */
 import { hex, intBetween, normal, pick, weighted, type Rng } from '../shared/random.js';
 
-/** Rows per minute are about 1.6 × this (the average post has 1.6 hashtags). */
+/** Posts per minute; rows are about 1.75 × this (a post has 1.75 rows on average). */
 export const history = { days: 1, eventsPerMinute: 60 };
 
 const USERS = 300;

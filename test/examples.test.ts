@@ -1,0 +1,247 @@
+/**
+ * The example pipelines in `examples/`: every config validates, every
+ * generator is deterministic and produces what its config's schema expects,
+ * the runner's history and live writers lay data out as the layers read it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, toNativeSpecs, type Config } from '../src/config/index.js';
+import { EXAMPLE_NAMES, drawLines, type ExampleGenerator, type ExampleName } from '../examples/shared/generator.js';
+import { generatorOf } from '../examples/shared/registry.js';
+import { HISTORY_BLOCK_MS, hasHistory, historyKey, writeHistory } from '../examples/shared/history.js';
+import { LiveAppender } from '../examples/shared/live.js';
+import { seededRng } from '../examples/shared/random.js';
+
+const repoRoot = join(import.meta.dirname, '..');
+/** A fixed event time (2026-03-02T09:00:00Z), so failures reproduce. */
+const T0 = Date.UTC(2026, 2, 2, 9);
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'pulse-examples-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function exampleConfig(name: ExampleName): Promise<Config> {
+  return (await loadConfig({ file: join(repoRoot, 'examples', name, 'pulse.config.yaml'), env: {} })).config;
+}
+
+/** `n` draws (valid rows, then invalid lines) from a fresh stream of `seed`. */
+function sample(gen: ExampleGenerator, seed: number, n: number): { valid: string[]; invalid: string[] } {
+  const rng = seededRng(seed);
+  const valid: string[] = [];
+  const invalid: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const event = gen.event(rng, T0 + i * 250);
+    valid.push(...(gen.rows ? gen.rows(event) : [event]).map((r) => JSON.stringify(r)));
+    invalid.push(gen.invalid(rng, T0 + i * 250));
+  }
+  return { valid, invalid };
+}
+
+/** Whether a JSON value fits a schema field type as the NDJSON parser reads it (docs/native-contract.md). */
+function fitsType(value: unknown, type: string): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'int64':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'float64':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'timestamp':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    default:
+      return false;
+  }
+}
+
+describe.each(EXAMPLE_NAMES)('example %s', (name) => {
+  let config: Config;
+  let gen: ExampleGenerator;
+  beforeAll(async () => {
+    config = await exampleConfig(name);
+    gen = generatorOf(name);
+  });
+
+  it('has a config that validates, with its lake, store and live file under examples/<name>/.data/', () => {
+    const data = join(repoRoot, 'examples', name, '.data');
+    expect(config.batch.source).toBe(`${data}/lake/raw/`);
+    expect(config.batch.viewStore).toBe(`${data}/store/`);
+    expect(config.speed?.source).toEqual({ type: 'file', path: join(data, 'live.ndjson') });
+    expect(config.serving).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    const specs = toNativeSpecs(config);
+    expect(specs.views.length).toBeGreaterThanOrEqual(3);
+    expect(specs.rules.checks.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('has a README with the run command and curl queries for its views', async () => {
+    const readme = await readFile(join(repoRoot, 'examples', name, 'README.md'), 'utf8');
+    expect(readme).toContain(`npm run example -- ${name}`);
+    const queried = [...readme.matchAll(/curl [^\n]*\/v1\/views\/([a-z0-9_]+)/g)].map((m) => m[1]);
+    expect(queried.length).toBeGreaterThanOrEqual(3);
+    const viewNames = config.views.map((v) => v.name);
+    for (const view of queried) expect(viewNames).toContain(view);
+  });
+
+  it('generates the same lines from the same seed, and other lines from another', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+        const a = sample(gen, seed, 40);
+        expect(sample(gen, seed, 40)).toEqual(a);
+        expect(sample(gen, seed + 1, 40).valid).not.toEqual(a.valid);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('generates rows whose values have the schema types, with the event time given', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: T0 - 86_400_000 * 365, max: T0 + 86_400_000 * 365 }), (seed, ts) => {
+        const rng = seededRng(seed);
+        const event = gen.event(rng, ts);
+        for (const row of gen.rows ? gen.rows(event) : [event]) {
+          expect(row[config.schema.eventTime]).toBe(ts);
+          for (const field of config.schema.fields) {
+            const value = row[field.name];
+            if (value === null || value === undefined) expect(field.nullable, `${field.name} is null`).toBe(true);
+            else expect(fitsType(value, field.type), `${field.name} = ${JSON.stringify(value)} is not ${field.type}`).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('draws invalid lines at the share asked for', () => {
+    const rng = seededRng(7);
+    let invalid = 0;
+    const draws = 20_000;
+    for (let i = 0; i < draws; i++) if (drawLines(gen, rng, T0, 0.1).invalid) invalid += 1;
+    // Binomial(20000, 0.1): the standard deviation is about 42.
+    expect(Math.abs(invalid - 2_000)).toBeLessThan(250);
+  });
+});
+
+describe('history writer', () => {
+  it('writes one object per six-hour block under date=…/, in event-time order, deterministically', async () => {
+    const gen: ExampleGenerator = { ...generatorOf('iot'), history: { days: 1, eventsPerMinute: 4 } };
+    const end = T0 + 17 * 60_000 + 31_000; // 09:17:31 → history ends at 09:17:00
+    const write = async (dir: string) => writeHistory({ lakeDir: dir, gen, rng: seededRng(3), endMs: end, invalidShare: 0.05 });
+    const lakeA = join(scratch, 'history-a');
+    const lakeB = join(scratch, 'history-b');
+    expect(await hasHistory(lakeA)).toBe(false);
+    const report = await write(lakeA);
+    await write(lakeB);
+    expect(await hasHistory(lakeA)).toBe(true);
+
+    expect(report.toMs).toBe(T0 + 17 * 60_000);
+    expect(report.fromMs).toBe(report.toMs - 86_400_000);
+    expect(report.lines).toBe(24 * 60 * 4);
+    // 09:17 the day before to 09:17: blocks 06, 12, 18, 00, 06 (both partial at the ends).
+    expect(report.files).toEqual(
+      [T0 - 86_400_000 - 3 * 3_600_000, T0 - 86_400_000 + 3 * 3_600_000, T0 - 86_400_000 + 9 * 3_600_000, T0 - 9 * 3_600_000, T0 - 3 * 3_600_000].map(historyKey),
+    );
+    expect(report.files[0]).toBe('date=2026-03-01/history-0600.ndjson');
+    expect(await readdir(lakeA)).toEqual(['date=2026-03-01', 'date=2026-03-02']);
+
+    let lines = 0;
+    let invalid = 0;
+    let last = -Infinity;
+    for (const key of report.files) {
+      const text = await readFile(join(lakeA, key), 'utf8');
+      expect(await readFile(join(lakeB, key), 'utf8')).toBe(text);
+      expect(text.endsWith('\n')).toBe(true);
+      for (const line of text.trimEnd().split('\n')) {
+        lines += 1;
+        let ts: number;
+        try {
+          ts = (JSON.parse(line) as { ts: number }).ts;
+          if (typeof ts !== 'number') throw new Error('not a number');
+        } catch {
+          invalid += 1;
+          continue;
+        }
+        expect(ts).toBeGreaterThanOrEqual(last);
+        expect(historyKey(Math.floor(ts / HISTORY_BLOCK_MS) * HISTORY_BLOCK_MS)).toBe(key);
+        expect(ts).toBeGreaterThanOrEqual(report.fromMs);
+        expect(ts).toBeLessThan(report.toMs);
+        last = ts;
+      }
+    }
+    expect(lines).toBe(report.lines);
+    expect(invalid).toBeLessThanOrEqual(report.invalid);
+    expect(report.invalid).toBeGreaterThan(0);
+  });
+});
+
+describe('live appender', () => {
+  it('appends whole lines at the rate asked for, with event times inside each tick', async () => {
+    const file = join(scratch, 'live', 'live.ndjson');
+    let now = T0;
+    const appender = await LiveAppender.open({ file, gen: generatorOf('trading'), rng: seededRng(5), ratePerSecond: 40, invalidShare: 0, now: () => now });
+    appender.start();
+    now += 1_000;
+    await appender.tick();
+    expect(appender.counts).toEqual({ draws: 40, lines: 40, invalid: 0 });
+    now += 250;
+    await appender.tick();
+    expect(appender.counts.draws).toBe(50);
+    await appender.stop();
+
+    const text = await readFile(file, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const ticks = text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { ts: number }).ts);
+    expect(ticks).toHaveLength(50);
+    expect(ticks.slice(0, 40).every((ts) => ts > T0 && ts <= T0 + 1_000)).toBe(true);
+    expect(ticks.slice(40).every((ts) => ts > T0 + 1_000 && ts <= T0 + 1_250)).toBe(true);
+    expect([...ticks].sort((a, b) => a - b)).toEqual(ticks);
+  });
+
+  it('appends to an existing file rather than truncating it (the speed layer checkpoints byte offsets)', async () => {
+    const file = join(scratch, 'live-append', 'live.ndjson');
+    for (let run = 0; run < 2; run++) {
+      let now = T0 + run * 10_000;
+      const appender = await LiveAppender.open({ file, gen: generatorOf('iot'), rng: seededRng(run), ratePerSecond: 10, invalidShare: 0.5, now: () => now });
+      appender.start();
+      now += 1_000;
+      await appender.tick();
+      await appender.stop();
+    }
+    expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(20);
+  });
+
+  it('refuses a rate that is not positive', async () => {
+    await expect(LiveAppender.open({ file: join(scratch, 'x.ndjson'), gen: generatorOf('iot'), rng: seededRng(1), ratePerSecond: 0, invalidShare: 0 })).rejects.toThrow(/rate must be positive/);
+  });
+});
+
+describe('example runner', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'example.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+
+  it('names the examples when given an unknown one', () => {
+    const r = run('weather');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown example 'weather': use one of iot, trading, payments, social");
+  });
+
+  it('rejects an invalid share outside 0..1', () => {
+    const r = run('iot', '--invalid', '1.5');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--invalid must be a share between 0 and 1, got '1.5'");
+  });
+
+  it('prints its usage with --help', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('usage: npm run example -- <iot|trading|payments|social>');
+  });
+});
