@@ -2,3 +2,5 @@
 export { native } from './core/native.js';
 export * from './config/index.js';
 export * from './storage/index.js';
+export { ChunkedParser, parseBytes, REJECT_CODES } from './core/parser.js';
+export type { FieldSpec, FieldType, ParseOptions, ParseResult, ParseStats, Reject, RejectCode, SchemaSpec } from './core/parser.js';
