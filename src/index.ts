@@ -4,3 +4,5 @@ export * from './config/index.js';
 export * from './storage/index.js';
 export { ChunkedParser, parseBytes, REJECT_CODES } from './core/parser.js';
 export type { FieldSpec, FieldType, ParseOptions, ParseResult, ParseStats, Reject, RejectCode, SchemaSpec } from './core/parser.js';
+export { RuleSet } from './core/rules.js';
+export type { Derivation, RejectedRow, RuleCheck, RuleCounter, RuleSchema, RulesResult, RulesSpec } from './core/rules.js';
