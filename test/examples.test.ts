@@ -1,7 +1,9 @@
 /**
- * The example pipelines in `examples/`: every config validates, every
- * generator is deterministic and produces what its config's schema expects,
- * the runner's history and live writers lay data out as the layers read it.
+ * The example pipelines in `examples/`: every config validates and compiles
+ * in the native core, every generator is deterministic, its valid rows pass
+ * the example's rules and its invalid lines are all rejected (through the
+ * real fused pipeline), the payments audit sample is rejected line by line,
+ * and the runner's history and live writers lay data out as the layers read it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -9,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Table } from 'apache-arrow';
 import { loadConfig, toNativeSpecs, type Config } from '../src/config/index.js';
+import { REJECT_CODES } from '../src/core/parser.js';
+import { Pipeline, type PipelineReject, type PushReport } from '../src/core/pipeline.js';
+import type { RulesSpec } from '../src/core/rules.js';
 import { EXAMPLE_NAMES, drawLines, type ExampleGenerator, type ExampleName } from '../examples/shared/generator.js';
 import { generatorOf } from '../examples/shared/registry.js';
 import { HISTORY_BLOCK_MS, hasHistory, historyKey, writeHistory } from '../examples/shared/history.js';
@@ -44,6 +50,59 @@ function sample(gen: ExampleGenerator, seed: number, n: number): { valid: string
   }
   return { valid, invalid };
 }
+
+/** The example's pipeline as both data layers build it: `toNativeSpecs(config)` with the batch parser options. */
+function pipelineFor(config: Config): Pipeline {
+  const specs = toNativeSpecs(config);
+  // The config types a check as one object with optional kinds (zod checks there is exactly one); the core's type is a union.
+  return Pipeline.create({ schema: specs.schema, parse: specs.batchParse, rules: specs.rules as RulesSpec, views: specs.views });
+}
+
+interface Outcome {
+  records: number;
+  applied: number;
+  warned: number;
+  rejects: PipelineReject[];
+}
+
+/** Pushes the lines as one stream, in chunks of `chunkBytes`, and finishes it; the reports summed. */
+function runLines(pipeline: Pipeline, lines: readonly string[], chunkBytes = 64 * 1024): Outcome {
+  const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  const out: Outcome = { records: 0, applied: 0, warned: 0, rejects: [] };
+  const add = (r: PushReport) => {
+    out.records += r.records;
+    out.applied += r.applied;
+    out.warned += r.warned;
+    out.rejects.push(...r.rejects);
+  };
+  for (let at = 0; at < bytes.length; at += chunkBytes) add(pipeline.push(bytes.subarray(at, at + chunkBytes)));
+  add(pipeline.finish());
+  return out;
+}
+
+/** A query result as plain objects (int64 columns as numbers). */
+function rowsOf(table: Table): Record<string, unknown>[] {
+  return table.toArray().map((r) =>
+    Object.fromEntries(Object.entries((r as { toJSON(): Record<string, unknown> }).toJSON()).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+  );
+}
+
+function total(rows: readonly Record<string, unknown>[], column: string): number {
+  return rows.reduce((sum, r) => sum + Number(r[column] ?? 0), 0);
+}
+
+/** Valid rows of `draws` events from `seed`, `stepMs` apart from `start`. */
+function validRows(gen: ExampleGenerator, seed: number, draws: number, start = T0, stepMs = 250): Record<string, unknown>[] {
+  const rng = seededRng(seed);
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < draws; i++) {
+    const event = gen.event(rng, start + i * stepMs);
+    rows.push(...(gen.rows ? gen.rows(event) : [event]));
+  }
+  return rows;
+}
+
+const describeReject = (r: PipelineReject) => `line ${r.line}: ${r.kind} [${r.ruleIds.join(', ')}] ${r.reason} — ${r.raw ?? ''}`;
 
 /** Whether a JSON value fits a schema field type as the NDJSON parser reads it (docs/native-contract.md). */
 function fitsType(value: unknown, type: string): boolean {
@@ -118,6 +177,80 @@ describe.each(EXAMPLE_NAMES)('example %s', (name) => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('compiles in the native core, with every view of the config', () => {
+    expect(pipelineFor(config).viewNames().sort()).toEqual(config.views.map((v) => v.name).sort());
+  });
+
+  it('generates valid rows that all pass the rules, whatever the seed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: T0 - 86_400_000 * 365, max: T0 + 86_400_000 * 365 }), (seed, start) => {
+        const lines = validRows(gen, seed, 300, start).map((r) => JSON.stringify(r));
+        const out = runLines(pipelineFor(config), lines);
+        expect(out.rejects.map(describeReject)).toEqual([]);
+        expect(out.applied).toBe(lines.length);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('generates invalid lines that are all rejected, each with its reason', () => {
+    const rng = seededRng(11);
+    const lines = Array.from({ length: 600 }, (_, i) => gen.invalid(rng, T0 + i * 250));
+    const out = runLines(pipelineFor(config), lines);
+    expect(out.applied).toBe(0);
+    expect(out.rejects.map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
+    const errorRules = new Set(config.rules.checks.filter((c) => c.severity === 'error').map((c) => c.id));
+    const kinds = new Set<string>();
+    for (const r of out.rejects) {
+      expect(r.reason.length, describeReject(r)).toBeGreaterThan(0);
+      if (r.kind === 'rule_failed') {
+        expect(r.ruleIds.length, describeReject(r)).toBeGreaterThan(0);
+        for (const id of r.ruleIds) expect(errorRules, describeReject(r)).toContain(id);
+        r.ruleIds.forEach((id) => kinds.add(id));
+      } else {
+        expect(REJECT_CODES as readonly string[], describeReject(r)).toContain(r.kind);
+        kinds.add(r.kind);
+      }
+    }
+    // All three ways to be rejected occur: broken JSON, a wrong type, a failed rule.
+    expect(kinds).toContain('malformed_json');
+    expect(kinds).toContain('type_mismatch');
+    expect([...kinds].filter((k) => errorRules.has(k)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('applies every valid row and rejects exactly the invalid lines of a mixed stream, however it is chunked', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 4096 }), (seed, chunkBytes) => {
+        const rng = seededRng(seed);
+        const lines: string[] = [];
+        const invalidLines: number[] = [];
+        for (let i = 0; i < 200; i++) {
+          const drawn = drawLines(gen, rng, T0 + i * 250, 0.2);
+          if (drawn.invalid) invalidLines.push(lines.length + 1);
+          lines.push(...drawn.lines);
+        }
+        const out = runLines(pipelineFor(config), lines, chunkBytes);
+        expect(out.records).toBe(lines.length);
+        expect(out.rejects.map((r) => r.line)).toEqual(invalidLines);
+        expect(out.applied).toBe(lines.length - invalidLines.length);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('fills every view', () => {
+    const pipeline = pipelineFor(config);
+    const out = runLines(
+      pipeline,
+      validRows(gen, 2, 3_000, T0, 400).map((r) => JSON.stringify(r)),
+    );
+    expect(out.rejects).toEqual([]);
+    for (const view of config.views) {
+      const rows = rowsOf(pipeline.query(view.name, { from: T0 - 3_600_000, to: T0 + 3_600_000 }));
+      expect(rows.length, view.name).toBeGreaterThan(0);
+    }
   });
 
   it('draws invalid lines at the share asked for', () => {
