@@ -263,6 +263,133 @@ describe.each(EXAMPLE_NAMES)('example %s', (name) => {
   });
 });
 
+describe('payments audit sample', () => {
+  /** What `pulse rules check` reports for examples/payments/sample.ndjson, line by line. */
+  const expected = [
+    { line: 4, kind: 'malformed_json', ruleIds: [] },
+    { line: 5, kind: 'type_mismatch', field: 'amount', ruleIds: [] },
+    { line: 7, kind: 'rule_failed', ruleIds: ['card_masked'] },
+    { line: 8, kind: 'rule_failed', ruleIds: ['currency_known'] },
+    { line: 9, kind: 'rule_failed', ruleIds: ['amount_range'] },
+    { line: 10, kind: 'rule_failed', ruleIds: ['amount_required'] },
+    { line: 11, kind: 'rule_failed', ruleIds: ['atm_cash_limit'] },
+    { line: 13, kind: 'invalid_timestamp', field: 'ts', ruleIds: [] },
+    { line: 14, kind: 'rule_failed', ruleIds: ['mcc_range'] },
+    { line: 15, kind: 'rule_failed', ruleIds: ['country_code'] },
+    { line: 16, kind: 'rule_failed', ruleIds: ['currency_known', 'card_masked'] },
+    { line: 19, kind: 'rule_failed', ruleIds: ['merchant_name'] },
+    { line: 21, kind: 'malformed_json', ruleIds: [] },
+    { line: 24, kind: 'type_mismatch', field: 'mcc', ruleIds: [] },
+  ];
+  let pipeline: Pipeline;
+  let out: Outcome;
+  let lines: string[];
+  beforeAll(async () => {
+    pipeline = pipelineFor(await exampleConfig('payments'));
+    const text = await readFile(join(repoRoot, 'examples', 'payments', 'sample.ndjson'), 'utf8');
+    lines = text.trimEnd().split('\n');
+    out = runLines(pipeline, lines);
+  });
+
+  it('rejects exactly the bad lines, each for its rules', () => {
+    expect(lines).toHaveLength(24);
+    expect(out.rejects.map((r) => ({ line: r.line, kind: r.kind, ...(r.field ? { field: r.field } : {}), ruleIds: r.ruleIds }))).toEqual(expected);
+    const offsets = lines.map((_, i) => lines.slice(0, i).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0));
+    for (const r of out.rejects) {
+      expect(r.byteOffset).toBe(offsets[r.line - 1]);
+      if (r.kind === 'rule_failed') for (const id of r.ruleIds) expect(r.reason).toContain(id);
+      else expect(r.raw).toBe(lines[r.line - 1]);
+    }
+    expect(out.rejects.find((r) => r.line === 13)?.reason).toContain('with an offset');
+  });
+
+  it('keeps the rest, counting the two that trip warn rules', () => {
+    expect(out.applied).toBe(24 - expected.length);
+    expect(out.warned).toBe(2);
+    const counters = Object.fromEntries(pipeline.ruleCounters().map((c) => [c.id, c]));
+    expect(counters.large_amount).toMatchObject({ severity: 'warn', warned: 1 });
+    expect(counters.gambling_high_stake).toMatchObject({ severity: 'warn', warned: 1 });
+  });
+
+  it('classifies by category code and by merchant name', () => {
+    const hour = { from: Date.UTC(2026, 2, 2, 9), to: Date.UTC(2026, 2, 2, 10) };
+    // Line 12 (LuckyBet, MCC 7995, ES) by its code, line 17 (Grand Casino Riviera, MCC 7999, FR) by its name.
+    const gambling = rowsOf(pipeline.query('gambling_1h', hour)).map((r) => [r.country, r.transactions, r.total]);
+    expect(gambling.sort()).toEqual([
+      ['ES', 1, 1800],
+      ['FR', 1, 240],
+    ]);
+    // Lines 3 (an airline) and 23 (a hotel), in two 15-minute windows rolled up to the hour.
+    const travel = rowsOf(pipeline.query('spend_by_category_15m', { ...hour, groups: { category: 'travel', currency: 'EUR' }, granularityMs: 3_600_000 }));
+    expect(travel).toHaveLength(1);
+    expect(travel[0]).toMatchObject({ transactions: 2, total: 12_766.4, cards: 2 });
+  });
+});
+
+describe('what the example views compute', () => {
+  it('trading: VWAP from the two sums of vwap_1m equals sum(price × size) / sum(size), before and after a rollup', async () => {
+    const config = await exampleConfig('trading');
+    const pipeline = pipelineFor(config);
+    const ticks = validRows(generatorOf('trading'), 4, 6_000, T0, 100) as { symbol: string; price: number; size: number; ts: number }[];
+    runLines(
+      pipeline,
+      ticks.map((t) => JSON.stringify(t)),
+    );
+    const range = { from: T0, to: T0 + 600_000 };
+    for (const symbol of ['AAPL', 'NVDA', 'BRK.B']) {
+      const mine = ticks.filter((t) => t.symbol === symbol);
+      const vwap = mine.reduce((s, t) => s + t.price * t.size, 0) / mine.reduce((s, t) => s + t.size, 0);
+      const minutes = rowsOf(pipeline.query('vwap_1m', { ...range, groups: { symbol } }));
+      expect(minutes).toHaveLength(10);
+      const rolled = rowsOf(pipeline.query('vwap_1m', { ...range, groups: { symbol }, granularityMs: 600_000 }));
+      expect(rolled).toHaveLength(1);
+      const [whole] = rolled as { notional: number; volume: number; trades: number }[];
+      expect(whole?.trades).toBe(mine.length);
+      expect(whole?.volume).toBe(total(minutes, 'volume'));
+      expect(Math.abs((whole?.notional ?? 0) / (whole?.volume ?? 1) - vwap) / vwap).toBeLessThan(1e-9);
+      expect(Math.abs(total(minutes, 'notional') / total(minutes, 'volume') - vwap) / vwap).toBeLessThan(1e-9);
+    }
+  });
+
+  it('social: posts are counted once, hashtags once per row', async () => {
+    const pipeline = pipelineFor(await exampleConfig('social'));
+    const gen = generatorOf('social');
+    const rng = seededRng(9);
+    const posts = Array.from({ length: 2_000 }, (_, i) => gen.event(rng, T0 + i * 150));
+    const rows = posts.flatMap((p) => gen.rows?.(p) ?? []);
+    expect(rows.length).toBeGreaterThan(posts.length);
+    runLines(
+      pipeline,
+      rows.map((r) => JSON.stringify(r)),
+    );
+    const range = { from: T0, to: T0 + 3_600_000 };
+    expect(total(rowsOf(pipeline.query('posts_by_lang_5m', range)), 'posts')).toBe(posts.length);
+    expect(total(rowsOf(pipeline.query('hashtags_by_lang_5m', range)), 'hashtag_uses')).toBe(rows.filter((r) => r.hashtag !== null).length);
+    expect(total(rowsOf(pipeline.query('user_sessions', range)), 'posts')).toBe(posts.length);
+    const coffee = rows.filter((r) => r.hashtag === 'coffee').length;
+    expect(total(rowsOf(pipeline.query('trending_hashtags_5m', { ...range, groups: { hashtag: 'coffee' } })), 'uses')).toBe(coffee);
+  });
+
+  it('iot: the faults view holds the fault and overheat readings, the first matching health case winning', async () => {
+    const pipeline = pipelineFor(await exampleConfig('iot'));
+    const readings = validRows(generatorOf('iot'), 6, 20_000, T0, 30) as { status: string; temperature: number | null; battery: number; site: string }[];
+    runLines(
+      pipeline,
+      readings.map((r) => JSON.stringify(r)),
+    );
+    const range = { from: T0, to: T0 + 3_600_000 };
+    const health = (r: (typeof readings)[number]) =>
+      r.status === 'fault' ? 'fault' : r.status === 'offline' ? 'offline' : (r.temperature ?? -Infinity) > 80 ? 'overheat' : r.battery < 15 ? 'low_battery' : r.status === 'maintenance' ? 'maintenance' : 'ok';
+    const faults = readings.filter((r) => ['fault', 'overheat'].includes(health(r)));
+    expect(faults.some((r) => health(r) === 'overheat')).toBe(true);
+    expect(total(rowsOf(pipeline.query('faults_5m', range)), 'count')).toBe(faults.length);
+    for (const label of ['fault', 'offline', 'overheat', 'low_battery', 'maintenance', 'ok']) {
+      const counted = rowsOf(pipeline.query('site_health_5m', range)).filter((r) => r.health === label);
+      expect(total(counted, 'count'), label).toBe(readings.filter((r) => health(r) === label).length);
+    }
+  });
+});
+
 describe('history writer', () => {
   it('writes one object per six-hour block under date=…/, in event-time order, deterministically', async () => {
     const gen: ExampleGenerator = { ...generatorOf('iot'), history: { days: 1, eventsPerMinute: 4 } };
