@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, configureLogger, resolveLogLevel } from '../observability/logger.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
 import { packageVersion, versionText } from './version.js';
@@ -35,6 +36,7 @@ export function createProgram(ctx: CliContext, version: string): Command {
   });
 
   registerConfigCommands(program, ctx);
+  registerRulesCommands(program, ctx);
   return program;
 }
 
