@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Table } from 'apache-arrow';
+import type { CliIO } from '../src/cli/context.js';
+import { runCli } from '../src/cli/program.js';
 import { loadConfig, toNativeSpecs, type Config } from '../src/config/index.js';
 import { REJECT_CODES } from '../src/core/parser.js';
 import { Pipeline, type PipelineReject, type PushReport } from '../src/core/pipeline.js';
@@ -309,6 +311,17 @@ describe('payments audit sample', () => {
     const counters = Object.fromEntries(pipeline.ruleCounters().map((c) => [c.id, c]));
     expect(counters.large_amount).toMatchObject({ severity: 'warn', warned: 1 });
     expect(counters.gambling_high_stake).toMatchObject({ severity: 'warn', warned: 1 });
+  });
+
+  it('is the report of `pulse rules check`, which exits 1 because records were rejected', async () => {
+    const out: string[] = [];
+    const io: CliIO = { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), cwd: repoRoot, env: {} };
+    const sample = join(repoRoot, 'examples', 'payments', 'sample.ndjson');
+    const code = await runCli(['node', 'pulse', 'rules', 'check', sample, '--config', join(repoRoot, 'examples', 'payments', 'pulse.config.yaml'), '--json'], io);
+    expect(code).toBe(1);
+    const report = JSON.parse(out.join('')) as { records: number; passed: number; rejected: number; warned: number; firstRejects: PipelineReject[] };
+    expect(report).toMatchObject({ records: 24, passed: 10, rejected: 14, warned: 2 });
+    expect(report.firstRejects.map((r) => [r.line, r.ruleIds])).toEqual(expected.map((r) => [r.line, r.ruleIds]));
   });
 
   it('classifies by category code and by merchant name', () => {
