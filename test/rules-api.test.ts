@@ -104,6 +104,13 @@ describe('compiling rule sets', () => {
     expect(() => RuleSet.compile(payments, onError)).toThrow(/rules JSON is invalid/);
   });
 
+  it('compiles nesting up to the depth limit and refuses deeper nesting without crashing', () => {
+    const nested = (depth: number) => ({ checks: [{ id: 'deep', expr: `${'('.repeat(depth)}debit${')'.repeat(depth)} > 0` }] });
+    expect(RuleSet.compile(payments, nested(190)).ruleIds).toEqual(['deep']);
+    expect(() => RuleSet.compile(payments, nested(100_000))).toThrow(/rule 'deep': column 201: expression is nested more than 200 levels deep/);
+    expect(() => ReferenceRuleSet.compile(payments, nested(100_000))).toThrow(/rule 'deep': column 201: expression is nested more than 200 levels deep/);
+  });
+
   it('refuses an invalid schema', () => {
     const dup = { fields: [{ name: 'a', type: 'int64' as const }, { name: 'a', type: 'bool' as const }] };
     expect(() => RuleSet.compile(dup, {})).toThrow(/duplicate field name 'a'/);

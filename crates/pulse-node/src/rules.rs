@@ -5,21 +5,24 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer};
-use napi::{Env, Task};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice};
+use napi::{Env, ScopedTask};
 use napi_derive::napi;
 use pulse_core::rules::{rejects_schema, RuleSet, RulesSpec};
 use pulse_core::schema::Schema;
 
 use crate::convert::{bytes_to_batches, js_err};
 
-/// What `evaluate` returns: two IPC streams and the row counts.
+/// What `evaluate` returns: two IPC streams and the row counts. The
+/// streams are copied into buffers the JS engine owns, so the collector frees
+/// them like any Buffer (external buffers wait for finalizers, which pile up
+/// when JS evaluates many batches without yielding to the event loop).
 #[napi(object)]
-pub struct RulesEvaluation {
+pub struct RulesEvaluation<'env> {
     /// Kept rows, derived columns appended (Arrow IPC stream).
-    pub valid: Buffer,
+    pub valid: BufferSlice<'env>,
     /// `row` UInt32, `rule_ids` List<Utf8>, `messages` List<Utf8> (Arrow IPC stream).
-    pub rejects: Buffer,
+    pub rejects: BufferSlice<'env>,
     pub valid_rows: i64,
     pub rejected_rows: i64,
     pub warned_rows: i64,
@@ -46,14 +49,14 @@ pub struct StreamEvaluation {
 }
 
 impl StreamEvaluation {
-    fn into_js(self) -> RulesEvaluation {
-        RulesEvaluation {
-            valid: Buffer::from(self.valid),
-            rejects: Buffer::from(self.rejects),
+    fn into_js(self, env: &Env) -> napi::Result<RulesEvaluation<'_>> {
+        Ok(RulesEvaluation {
+            valid: BufferSlice::copy_from(env, &self.valid)?,
+            rejects: BufferSlice::copy_from(env, &self.rejects)?,
             valid_rows: self.valid_rows as i64,
             rejected_rows: self.rejected_rows as i64,
             warned_rows: self.warned_rows as i64,
-        }
+        })
     }
 }
 
@@ -89,16 +92,20 @@ pub struct EvaluateTask {
     ipc: Buffer,
 }
 
-impl Task for EvaluateTask {
+impl<'task> ScopedTask<'task> for EvaluateTask {
     type Output = StreamEvaluation;
-    type JsValue = RulesEvaluation;
+    type JsValue = RulesEvaluation<'task>;
 
     fn compute(&mut self) -> napi::Result<StreamEvaluation> {
         evaluate_stream(&self.rules, &self.ipc)
     }
 
-    fn resolve(&mut self, _env: Env, output: StreamEvaluation) -> napi::Result<RulesEvaluation> {
-        Ok(output.into_js())
+    fn resolve(
+        &mut self,
+        env: &'task Env,
+        output: StreamEvaluation,
+    ) -> napi::Result<RulesEvaluation<'task>> {
+        output.into_js(env)
     }
 }
 
@@ -124,8 +131,12 @@ impl NativeRuleSet {
 
     /// Evaluates an Arrow IPC stream on the calling thread.
     #[napi(catch_unwind)]
-    pub fn evaluate(&self, ipc: Buffer) -> napi::Result<RulesEvaluation> {
-        Ok(evaluate_stream(&self.inner, &ipc)?.into_js())
+    pub fn evaluate<'env>(
+        &self,
+        env: &'env Env,
+        ipc: Buffer,
+    ) -> napi::Result<RulesEvaluation<'env>> {
+        evaluate_stream(&self.inner, &ipc)?.into_js(env)
     }
 
     /// Evaluates an Arrow IPC stream on the libuv thread pool.

@@ -263,49 +263,51 @@ impl Measure {
         }
     }
 
-    /// Finalises every state of `col`, in order, into the output column.
-    pub(crate) fn finalize(&self, col: &Column) -> Result<ArrayRef, String> {
-        let out: ArrayRef = match col {
-            Column::Count(c) => Arc::new(Int64Array::from_iter_values(c.iter().map(|&n| n as i64))),
-            Column::IntSum(s) if self.op == MeasureOp::Avg => Arc::new(Float64Array::from_iter(
-                s.iter()
-                    .map(|s| (s.n > 0).then(|| s.sum as f64 / s.n as f64)),
-            )),
-            Column::IntSum(s) => {
-                let mut out = Vec::with_capacity(s.len());
-                for st in s {
-                    if st.n == 0 {
-                        out.push(None);
-                    } else {
-                        let v = i64::try_from(st.sum)
-                            .map_err(|_| format!("sum {} does not fit in int64", st.sum))?;
-                        out.push(Some(v));
-                    }
-                }
-                Arc::new(Int64Array::from(out))
+    /// The finalised value of state `i` of `col`.
+    #[inline]
+    pub(crate) fn final_value(&self, col: &Column, i: usize) -> Result<Final, String> {
+        Ok(match col {
+            Column::Count(c) => Final::Int(Some(c[i] as i64)),
+            Column::IntSum(s) if self.op == MeasureOp::Avg => {
+                Final::Float((s[i].n > 0).then(|| s[i].sum as f64 / s[i].n as f64))
             }
-            Column::FloatSum(s) if self.op == MeasureOp::Avg => Arc::new(Float64Array::from_iter(
-                s.iter()
-                    .map(|s| (s.n > 0).then(|| s.sum.value() / s.n as f64)),
-            )),
-            Column::FloatSum(s) => Arc::new(Float64Array::from_iter(
-                s.iter().map(|s| (s.n > 0).then(|| s.sum.value())),
-            )),
-            Column::IntMin(s) | Column::IntMax(s) => match self.value_type() {
-                Some(ValueType::Timestamp(tz)) => Arc::new(
-                    TimestampMillisecondArray::from(s.clone()).with_timezone_opt(tz.clone()),
+            Column::IntSum(s) => Final::Int(match s[i] {
+                IntSum { n: 0, .. } => None,
+                IntSum { sum, .. } => Some(
+                    i64::try_from(sum).map_err(|_| format!("sum {sum} does not fit in int64"))?,
                 ),
-                _ => Arc::new(Int64Array::from(s.clone())),
-            },
-            Column::FloatMin(s) | Column::FloatMax(s) => Arc::new(Float64Array::from(s.clone())),
-            Column::Distinct(s) => Arc::new(Int64Array::from_iter_values(
-                s.iter().map(|h| h.estimate() as i64),
-            )),
-            Column::Quantile(s) => Arc::new(Float64Array::from_iter(
-                s.iter().map(|d| d.quantile(self.q, &self.dd)),
-            )),
+            }),
+            Column::FloatSum(s) if self.op == MeasureOp::Avg => {
+                Final::Float((s[i].n > 0).then(|| s[i].sum.value() / s[i].n as f64))
+            }
+            Column::FloatSum(s) => Final::Float((s[i].n > 0).then(|| s[i].sum.value())),
+            Column::IntMin(s) | Column::IntMax(s) => Final::Int(s[i]),
+            Column::FloatMin(s) | Column::FloatMax(s) => Final::Float(s[i]),
+            Column::Distinct(s) => Final::Int(Some(s[i].estimate() as i64)),
+            Column::Quantile(s) => Final::Float(s[i].quantile(self.q, &self.dd)),
+        })
+    }
+
+    /// Builds the output column from finalised values.
+    pub(crate) fn output_array(&self, values: Vec<Final>) -> ArrayRef {
+        let ints = || {
+            values
+                .iter()
+                .map(|v| if let Final::Int(x) = v { *x } else { None })
         };
-        Ok(out)
+        match self.output_type() {
+            DataType::Float64 => Arc::new(Float64Array::from_iter(values.iter().map(|v| {
+                if let Final::Float(x) = v {
+                    *x
+                } else {
+                    None
+                }
+            }))),
+            DataType::Timestamp(_, tz) => {
+                Arc::new(TimestampMillisecondArray::from_iter(ints()).with_timezone_opt(tz))
+            }
+            _ => Arc::new(Int64Array::from_iter(ints())),
+        }
     }
 
     /// The output field of this measure.
@@ -316,6 +318,13 @@ impl Measure {
             self.op != MeasureOp::Count && self.op != MeasureOp::Distinct,
         )
     }
+}
+
+/// A finalised measure value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Final {
+    Int(Option<i64>),
+    Float(Option<f64>),
 }
 
 /// Calls `f(row, entry)` for every pair whose row is not null.
@@ -456,19 +465,6 @@ impl Column {
             Column::FloatMin(v) | Column::FloatMax(v) => v.push(None),
             Column::Distinct(v) => v.push(HyperLogLog::new(m.precision)),
             Column::Quantile(v) => v.push(DdSketch::default()),
-        }
-    }
-
-    /// Reserves room for `n` more states.
-    pub(crate) fn reserve(&mut self, n: usize) {
-        match self {
-            Column::Count(v) => v.reserve(n),
-            Column::IntSum(v) => v.reserve(n),
-            Column::FloatSum(v) => v.reserve(n),
-            Column::IntMin(v) | Column::IntMax(v) => v.reserve(n),
-            Column::FloatMin(v) | Column::FloatMax(v) => v.reserve(n),
-            Column::Distinct(v) => v.reserve(n),
-            Column::Quantile(v) => v.reserve(n),
         }
     }
 

@@ -401,20 +401,28 @@ impl ViewState {
             .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
         columns.extend(keys);
         for (mi, m) in def.measures.iter().enumerate() {
-            let mut acc = m.new_column();
-            acc.reserve(windows.len());
-            for (row, w) in windows.iter().enumerate() {
-                acc.push_empty(m);
-                for (pane, entry) in &w.parts {
-                    acc.merge_entry(row, &pane.columns[mi], *entry as usize, m);
-                }
-            }
-            let col = m.finalize(&acc).map_err(|message| WindowError::Overflow {
+            let overflow = |message| WindowError::Overflow {
                 view: def.name().to_string(),
                 measure: m.name.clone(),
                 message,
-            })?;
-            columns.push(col);
+            };
+            let mut values = Vec::with_capacity(windows.len());
+            for w in windows {
+                let value = match w.parts.as_slice() {
+                    // One pane: finalise in place, nothing to merge.
+                    [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize),
+                    parts => {
+                        let mut acc = m.new_column();
+                        acc.push_empty(m);
+                        for (pane, entry) in parts {
+                            acc.merge_entry(0, &pane.columns[mi], *entry as usize, m);
+                        }
+                        m.final_value(&acc, 0)
+                    }
+                };
+                values.push(value.map_err(overflow)?);
+            }
+            columns.push(m.output_array(values));
         }
         RecordBatch::try_new(schema, columns).map_err(|e| WindowError::Arrow {
             view: def.name().to_string(),

@@ -521,3 +521,63 @@ fn view_state_can_move_between_threads() {
     let answer = std::thread::spawn(move || all(&s)).join().unwrap();
     assert_eq!(answer.len(), 1);
 }
+
+#[test]
+fn restore_refuses_corrupt_rows_without_panicking() {
+    let view = view_json(r#"{"type":"session","gapMs":1000}"#, &["dev"]);
+    let s = state_of(
+        &view,
+        &[ev(5, Some("a"), Some(1)), ev(70_000, Some("a"), Some(2))],
+        &[2],
+    );
+    let bytes = s.snapshot().unwrap();
+    // Rewrite one column of the snapshot and try to restore it.
+    let tamper = |name: &str, f: &dyn Fn(&arrow_array::ArrayRef) -> arrow_array::ArrayRef| {
+        let reader =
+            arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(&bytes), None).unwrap();
+        let snap_schema = reader.schema();
+        let batches: Vec<RecordBatch> = reader
+            .map(|b| {
+                let b = b.unwrap();
+                let cols = b
+                    .columns()
+                    .iter()
+                    .zip(snap_schema.fields())
+                    .map(|(c, fl)| if fl.name() == name { f(c) } else { c.clone() })
+                    .collect();
+                RecordBatch::try_new(snap_schema.clone(), cols).unwrap()
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &snap_schema).unwrap();
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap();
+        drop(w);
+        ViewState::restore(
+            schema(),
+            "ts",
+            ViewSpec::from_json(&view).unwrap(),
+            StateOptions::default(),
+            &out,
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let ints = |v: i64| {
+        move |c: &arrow_array::ArrayRef| -> arrow_array::ArrayRef {
+            Arc::new(Int64Array::from(vec![v; c.len()]))
+        }
+    };
+    assert!(tamper("pane_start", &ints(i64::MAX - i64::MAX % 60_000)).contains("outside"));
+    assert!(tamper("pane_start", &ints(7)).contains("not on the 60000 ms grid"));
+    assert!(tamper("fragment_first", &ints(59_999_999)).contains("does not lie in cell"));
+    let garbage = |c: &arrow_array::ArrayRef| -> arrow_array::ArrayRef {
+        Arc::new(arrow_array::BinaryArray::from_iter_values(
+            std::iter::repeat_n(&[12u8, 9][..], c.len()),
+        ))
+    };
+    assert!(tamper("users.hll", &garbage).contains("measure 'users'"));
+    assert!(tamper("p90.sketch", &garbage).contains("measure 'p90'"));
+}

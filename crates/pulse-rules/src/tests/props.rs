@@ -6,7 +6,7 @@ use arrow_array::{
 };
 use proptest::prelude::*;
 use regex::Regex;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::support::{batch, schema, Gen, Row};
 use crate::expr::eval::eval;
@@ -265,6 +265,38 @@ proptest! {
     #[test]
     fn rule_sets_equal_row_by_row_interpretation(seed in any::<u64>()) {
         check_rule_set(seed)?;
+    }
+
+    #[test]
+    fn no_spec_panics(
+        field in "[a-z]{1,2}",
+        regex in "[a-z^$.*+?()\\[\\]{}|\\\\0-9-]{0,12}",
+        lo in prop_oneof![any::<i64>().prop_map(|v| json!(v)), any::<f64>().prop_map(|v| json!(v)), "[0-9T:Z-]{0,24}".prop_map(|v| json!(v))],
+        hi in prop_oneof![any::<i64>().prop_map(|v| json!(v)), any::<f64>().prop_map(|v| json!(v)), Just(Value::Null)],
+        values in prop::collection::vec(prop_oneof![any::<i64>().prop_map(|v| json!(v)), any::<bool>().prop_map(|v| json!(v)), "[a-z]{0,3}".prop_map(|v| json!(v)), Just(Value::Null)], 0..4),
+        len in (any::<u64>(), any::<u64>()),
+        seed in any::<u64>(),
+    ) {
+        // Every kind of check on every field with arbitrary parameters:
+        // compiling returns Ok or Err, and what compiles evaluates.
+        let specs = [
+            json!({ "id": "x", "field": field, "required": true }),
+            json!({ "id": "x", "field": field, "regex": regex }),
+            json!({ "id": "x", "field": field, "range": { "min": lo, "max": hi, "minExclusive": true } }),
+            json!({ "id": "x", "field": field, "in": values }),
+            json!({ "id": "x", "field": field, "length": { "min": len.0, "max": len.1 } }),
+            json!({ "id": "x", "field": field, "type": "timestamp" }),
+        ];
+        let mut g = Gen::new(seed);
+        let b = batch(&g.rows(20));
+        for check in specs {
+            let text = json!({ "checks": [check] }).to_string();
+            if let Ok(spec) = RulesSpec::from_json(&text) {
+                if let Ok(rules) = RuleSet::compile(&schema(), &spec) {
+                    prop_assert!(rules.evaluate(&b).is_ok(), "{}", text);
+                }
+            }
+        }
     }
 
     #[test]

@@ -707,3 +707,23 @@ fn rule_sets_and_predicates_are_shareable_across_threads() {
     assert_eq!(r.counters()[0].evaluated, 4);
     assert_eq!(r.counters()[0].failed, 2);
 }
+
+#[test]
+fn nesting_up_to_the_limit_compiles_and_evaluates() {
+    let b = batch(&[Row {
+        i: Some(3),
+        b: Some(true),
+        ..Row::default()
+    }]);
+    let parens = format!("{}i{} > 2", "(".repeat(190), ")".repeat(190));
+    let nots = format!("{}b", "not ".repeat(190));
+    let negs = format!("{}i = -3", "- ".repeat(189));
+    let calls = format!("{}'A'{} = 'a'", "lower(".repeat(190), ")".repeat(190));
+    for text in [parens, nots, negs, calls] {
+        let e = compile(&text, &schema(), "t").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            eval(&e, b.columns(), 1).unwrap().scalar_at(0),
+            Scalar::Bool(_)
+        ));
+    }
+}

@@ -33,6 +33,8 @@ pub struct DdSketchConfig {
     ln_gamma: f64,
     /// 1 / ln γ.
     multiplier: f64,
+    /// ln(2 / (γ + 1)): scales a bucket's upper bound to its representative.
+    ln_representative: f64,
     max_buckets: u32,
 }
 
@@ -48,6 +50,7 @@ impl DdSketchConfig {
             alpha,
             ln_gamma,
             multiplier: 1.0 / ln_gamma,
+            ln_representative: libm::log(2.0 / (gamma + 1.0)),
             max_buckets: wanted.clamp(64.0, 32_768.0) as u32,
         }
     }
@@ -69,8 +72,7 @@ impl DdSketchConfig {
     /// Representative value of bucket `i`: 2γ^i / (γ + 1), computed in log
     /// space so the top buckets do not overflow.
     fn value(&self, i: i32) -> f64 {
-        let gamma = libm::exp(self.ln_gamma);
-        libm::exp(i as f64 * self.ln_gamma + libm::log(2.0 / (gamma + 1.0)))
+        libm::exp(i as f64 * self.ln_gamma + self.ln_representative)
     }
 }
 

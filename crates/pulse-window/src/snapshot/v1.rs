@@ -30,7 +30,7 @@ use crate::keys::hash_key;
 use crate::measure::{Column, FloatSum, IntSum, Measure};
 use crate::pane::Pane;
 use crate::sketch::{DdSketch, HyperLogLog};
-use crate::state::ViewState;
+use crate::state::{ViewState, MAX_EVENT_TIME_MS};
 use crate::WindowError;
 
 /// Most rows per record batch.
@@ -327,6 +327,11 @@ fn decode_batch(state: &mut ViewState, batch: &RecordBatch) -> Result<(), String
         .collect::<Result<_, _>>()?;
     for row in 0..n {
         let start = starts[row];
+        if !(-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&start) {
+            return Err(format!(
+                "row {row}: pane start {start} is outside ±{MAX_EVENT_TIME_MS} ms"
+            ));
+        }
         if start.rem_euclid(def.pane_ms) != 0 {
             return Err(format!(
                 "row {row}: pane start {start} is not on the {} ms grid",

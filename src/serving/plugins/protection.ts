@@ -1,0 +1,69 @@
+/**
+ * What keeps the serving layer standing under hostile or heavy traffic:
+ * overload shedding (503 with Retry-After instead of collapse), security
+ * headers, CORS only when configured, a per-client rate limit when
+ * configured, and a cap on URL length (no route takes a body; Fastify's
+ * `bodyLimit` and `maxParamLength` are set by the server factory).
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
+import fp from 'fastify-plugin';
+
+/** Longest request target accepted (path and query string). */
+export const MAX_URL_LENGTH = 4096;
+
+export interface ProtectionOptions {
+  /** `false`: no CORS headers (default); `true`: any origin; a list: those origins. */
+  cors: boolean | readonly string[];
+  /** Requests per client per window; no limit when absent. */
+  rateLimit: { max: number; timeWindowMs: number } | undefined;
+  /** Overload thresholds; by default load is shed when the event loop lags by more than a second. */
+  pressure?: FastifyUnderPressureOptions;
+}
+
+export const protectionPlugin = fp<ProtectionOptions>(
+  async (app, options) => {
+    await app.register(underPressure, {
+      // Event-loop delay, not utilisation: a server at full, healthy load is
+      // busy all the time; one that lags by a second is falling behind.
+      maxEventLoopDelay: 1000,
+      retryAfter: 5,
+      message: 'the server is overloaded; retry later',
+      ...options.pressure,
+    });
+
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.length > MAX_URL_LENGTH) {
+        return reply.code(414).send({ statusCode: 414, error: 'URI Too Long', message: `the request target is longer than ${MAX_URL_LENGTH} characters` });
+      }
+    });
+
+    await app.register(helmet, {
+      // The API serves JSON and Arrow; only the /docs UI needs its own CSP (set by the docs plugin).
+      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+    });
+
+    if (options.cors !== false) {
+      await app.register(cors, { origin: options.cors === true ? true : [...options.cors], methods: ['GET', 'HEAD'] });
+    }
+
+    if (options.rateLimit) {
+      await app.register(rateLimit, {
+        global: true,
+        max: options.rateLimit.max,
+        timeWindow: options.rateLimit.timeWindowMs,
+        // Health probes come from orchestrators at their own pace.
+        allowList: (request) => request.routeOptions.config?.public === true,
+        errorResponseBuilder: (_request, context) => ({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `rate limit exceeded (${context.max} requests per window); retry in ${context.after}`,
+        }),
+      });
+    }
+  },
+  { name: 'pulse-protection', fastify: '5.x' },
+);
