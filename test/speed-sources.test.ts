@@ -3,11 +3,11 @@
  * `tail -f` and the built-in generator — through the same worker,
  * checkpoints and archive, on a local directory store.
  */
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Pipeline } from '../src/core/pipeline.js';
+import { Pipeline, type PipelineSpec } from '../src/core/pipeline.js';
 import type { Checkpoint } from '../src/speed/checkpoint.js';
 import { StagedDeadLetterSink } from '../src/speed/dead-letter-sinks.js';
 import { FileSource } from '../src/speed/file-source.js';
@@ -34,10 +34,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function worker(source: EventSource): { worker: SpeedWorker; done: Promise<void> } {
+function worker(source: EventSource, spec: PipelineSpec = pipelineSpec(24 * 3600_000)): { worker: SpeedWorker; done: Promise<void> } {
   const w = new SpeedWorker({
     source,
-    spec: pipelineSpec(24 * 3600_000),
+    spec,
     createPipeline: (spec) => Pipeline.create(spec as Parameters<typeof Pipeline.create>[0]),
     mode: 'speed',
     stores: { views: store, archive: openStore(join(dir, 'lake')), errors: openStore(join(dir, 'errors')) },
@@ -109,6 +109,34 @@ describe('followed NDJSON file', () => {
     const letters = (await objectLines('errors', 'speed/events.ndjson-0/')).map((l) => JSON.parse(l) as { value: string; reason: string; kind: string });
     expect(letters.map((l) => l.value).sort()).toEqual([...invalid].sort());
     for (const l of letters) expect(l.reason.length).toBeGreaterThan(0);
+  });
+});
+
+describe('restored partition', () => {
+  it("decides lateness with its checkpoint's watermark, even when the newest event never reached a view", async () => {
+    const path = join(dir, 'late.ndjson');
+    const spec = pipelineSpec(10 * 60_000);
+    spec.views = spec.views.map((v) => ({ ...v, filter: "status = 'online'" }));
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+    const reading = (id: string, ts: number, status: string) => JSON.stringify({ id, ts, device: 'dev-001', site: 'site-1', temperature: 20, humidity: 40, battery: 80, status });
+    // The newest event is idle: filtered out of every view, so no snapshot carries its time.
+    await writeFile(path, `${reading('a', t0 - 3600_000, 'online')}\n${reading('b', t0, 'idle')}\n`);
+    let run = worker(new FileSource({ path, pollMs: 20 }), spec);
+    const first = await checkpointAt('late.ndjson', (await readFile(path)).length);
+    expect(first.watermark).toBe(t0);
+    await run.worker.stop();
+    await run.done;
+
+    await appendFile(path, `${reading('c', t0 - 1800_000, 'online')}\n`);
+    run = worker(new FileSource({ path, pollMs: 20 }), spec);
+    const second = await checkpointAt('late.ndjson', (await readFile(path)).length);
+    await run.worker.stop();
+    await run.done;
+    expect(run.worker.counts.late).toBe(1);
+    const letters = (await objectLines('errors', 'speed/late.ndjson-0/')).map((l) => JSON.parse(l) as { kind: string; value: string });
+    expect(letters).toEqual([expect.objectContaining({ kind: 'late', value: reading('c', t0 - 1800_000, 'online') })]);
+    const merged = await mergedViews(store, spec, [second]);
+    expect(rows(merged.query('device_1m', { from: 0, to: Number.MAX_SAFE_INTEGER })).map((r) => r.window_start)).toEqual([t0 - 3600_000]);
   });
 });
 

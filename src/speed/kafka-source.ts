@@ -69,51 +69,99 @@ export function createKafka(options: { brokers: string[]; clientId?: string; log
 export class KafkaSource implements EventSource {
   readonly kind = 'kafka' as const;
   readonly topic: string;
-  private readonly consumer: Consumer;
+  private readonly kafka: Kafka;
+  private consumer: Consumer;
   private readonly logger: SpeedLogger;
   private handler: SourceHandler | undefined;
   private stopped = false;
   private stopping: Promise<void> | undefined;
+  /** The consumer has joined its group at least once (so the settings work). */
+  private joined = false;
+  private recovering: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.topic = options.topic;
     this.logger = options.logger ?? silentLogger;
-    const kafka = createKafka(options);
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
-      rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
-      maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    this.kafka = createKafka({
+      ...options,
+      // Connection and coordinator lookups ride out a broker restart.
+      client: { retry: { retries: 12, maxRetryTime: 5_000 }, ...options.client },
+    });
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): Consumer {
+    const o = this.options;
+    return this.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: o.heartbeatIntervalMs ?? 3_000,
+      rebalanceTimeout: o.rebalanceTimeoutMs ?? 60_000,
+      maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576,
+      maxWaitTimeInMs: o.maxWaitTimeMs ?? 500,
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
     });
   }
 
   async start(handler: SourceHandler): Promise<void> {
     this.handler = handler;
-    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (event) => {
+    await this.run(this.consumer, handler);
+  }
+
+  private async run(consumer: Consumer, handler: SourceHandler): Promise<void> {
+    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, (event) => {
+      this.joined = true;
       handler.onAssignment(event.payload.memberAssignment[this.topic] ?? []);
     });
-    this.consumer.on(REBALANCING, () => handler.onRevoking());
-    this.consumer.on(CRASH, (event) => {
+    consumer.on(REBALANCING, () => handler.onRevoking());
+    consumer.on(CRASH, (event) => {
       const { error, restart } = event.payload;
+      if (this.stopped) return;
+      handler.onRevoking();
       if (restart) {
-        this.logger.warn({ err: error.message }, 'kafka consumer failed; restarting it');
-        handler.onRevoking();
-      } else if (!this.stopped) {
+        this.logger.warn({ err: error.message }, 'kafka consumer failed; kafkajs restarts it');
+      } else if (!this.joined) {
+        // Never joined: a setting is wrong (brokers, topic, authorisation), not the weather.
         handler.onFatal(error);
+      } else {
+        this.logger.error({ err: error.message }, 'kafka consumer gave up; starting a new one');
+        this.recovering ??= this.recover(handler).finally(() => {
+          this.recovering = undefined;
+        });
       }
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
-    await this.consumer.run({
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload) => this.deliver(payload),
     });
+  }
+
+  /**
+   * Replaces a consumer that kafkajs stopped for good (it gives up on errors
+   * it deems final, such as no group coordinator within its retries, which
+   * a broker restart can cause). The new member joins the group and the
+   * worker restores its partitions from their checkpoints.
+   */
+  private async recover(handler: SourceHandler): Promise<void> {
+    for (let delay = 1_000; !this.stopped; delay = Math.min(30_000, delay * 2)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.stopped) return;
+      const old = this.consumer;
+      await old.disconnect().catch(() => {});
+      this.consumer = this.createConsumer();
+      try {
+        await this.run(this.consumer, handler);
+        this.logger.info({}, 'kafka consumer started again');
+        return;
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message, retryInMs: delay * 2 }, 'kafka consumer could not start again; retrying');
+      }
+    }
   }
 
   private async deliver({ batch, resolveOffset, isStale, isRunning }: EachBatchPayload): Promise<void> {
@@ -167,7 +215,10 @@ export class KafkaSource implements EventSource {
   /** Stops fetching, leaves the group (its partitions move at once) and disconnects. */
   stop(): Promise<void> {
     this.stopped = true;
-    this.stopping ??= this.consumer.disconnect();
+    this.stopping ??= (async () => {
+      await this.recovering;
+      await this.consumer.disconnect();
+    })();
     return this.stopping;
   }
 }

@@ -27,8 +27,6 @@ export class PartitionState {
   receiveCursor: number | null = null;
   /** Offset after the last processed message: the next checkpoint's offset. */
   processedOffset: number | null = null;
-  /** The watermark of the restored checkpoint (a pipeline may report less after restore). */
-  watermarkFloor: number | null = null;
   /** Batch coverage end T applied per view. */
   coverage: Record<string, number> = {};
   /** State changed without new offsets (a boundary eviction): checkpoint anyway. */
@@ -103,11 +101,9 @@ export class PartitionState {
     return this.dirty || !this.segment.isEmpty || (this.processedOffset !== null && String(this.processedOffset) !== this.checkpoint?.offset);
   }
 
-  /** The watermark to record: never below the restored one. */
+  /** The watermark a checkpoint records: the partition's largest applied event time. */
   watermark(): number | null {
-    const live = this.pipeline?.watermark() ?? null;
-    if (live === null) return this.watermarkFloor;
-    return this.watermarkFloor === null ? live : Math.max(live, this.watermarkFloor);
+    return this.pipeline?.watermark() ?? null;
   }
 
   /** Lag behind the partition's end, when the source reported it. */

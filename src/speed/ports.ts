@@ -39,6 +39,8 @@ export interface SpeedPipeline {
   restore(view: string, snapshot: Buffer): void;
   evictThrough(view: string, t: number): number;
   watermark(): number | null;
+  /** Raises the watermark to at least `t` (a restored checkpoint's), so lateness is decided as before the restore. */
+  raiseWatermark(t: number): void;
   viewNames(): string[];
 }
 

@@ -363,7 +363,7 @@ export class SpeedWorker {
     part.checkpoint = checkpoint;
     part.coverage = { ...(checkpoint?.batchCoverage ?? {}) };
     for (const [view, t] of Object.entries(part.coverage)) pipeline.setViewRange(view, t, OPEN_END);
-    part.watermarkFloor = checkpoint?.watermark ?? null;
+    if (checkpoint?.watermark != null) pipeline.raiseWatermark(checkpoint.watermark);
     part.processedOffset = checkpoint ? Number(checkpoint.offset) : null;
     part.receiveCursor = part.processedOffset;
     part.segment.clear();
