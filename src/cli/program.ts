@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, configureLogger, resolveLogLevel } from '../observability/logger.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { registerServeCommand } from './commands/serve.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
@@ -36,6 +37,7 @@ export function createProgram(ctx: CliContext, version: string): Command {
   });
 
   registerConfigCommands(program, ctx);
+  registerRulesCommands(program, ctx);
   registerServeCommand(program, ctx);
   return program;
 }

@@ -3,6 +3,7 @@
  * a validated config: durations are already milliseconds, defaults are
  * explicit, and keys the core does not know are never sent.
  */
+import type { RulesSpec } from '../core/rules.js';
 import type { Config } from './config.js';
 import type { Check, Derivation, Rules } from './rules.js';
 import type { FieldType } from './schema.js';
@@ -28,7 +29,10 @@ export interface NativeParseOptions {
   batchSize: number;
 }
 
-export type NativeCheckSpec = Omit<Check, 'kind'>;
+/** `Omit` applied to each member of the union, so every check keeps its own shape. */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type NativeCheckSpec = OmitEach<Check, 'kind'>;
 
 export interface NativeRulesSpec {
   onError: Rules['onError'];
@@ -64,7 +68,7 @@ export interface NativeSpecs {
   batchParse: NativeParseOptions;
   /** Parser options for stream messages (one record each, so CSV has no header); absent without a speed section. */
   speedParse: NativeParseOptions | undefined;
-  rules: NativeRulesSpec;
+  rules: NativeRulesSpec & RulesSpec;
   views: NativeViewSpec[];
 }
 
@@ -127,11 +131,13 @@ export function toNativeSpecs(config: Config): NativeSpecs {
       maxRecordBytes: batch.maxRecordBytes,
       batchSize: PARSE_BATCH_ROWS,
     },
+    // The zod schema guarantees each check has exactly one kind with its
+    // field, which the core's discriminated `RulesSpec` type spells out.
     rules: {
       onError: config.rules.onError,
       checks: config.rules.checks.map(checkSpec),
       derive: config.rules.derive.map((d) => defined({ column: d.column, default: d.default, cases: d.cases.map((c) => ({ when: c.when, set: c.set })) })),
-    },
+    } as NativeRulesSpec & RulesSpec,
     views: config.views.map(viewSpec),
   };
 }

@@ -6,7 +6,11 @@
 //! rejects), `rules` (validation, tagging, expressions), `window` (mergeable
 //! windowed partial states).
 
+mod error;
 pub mod ipc;
+pub mod pipeline;
+
+pub use error::CoreError;
 
 pub use pulse_parse as parse;
 pub use pulse_rules as rules;

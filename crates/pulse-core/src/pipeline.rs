@@ -37,7 +37,9 @@ impl PipelineSpec {
     pub fn from_json(json: &str) -> Result<Self, CoreError> {
         let spec: PipelineSpec =
             serde_json::from_str(json).map_err(|e| CoreError::Spec(e.to_string()))?;
-        spec.schema.validate().map_err(|e| CoreError::Spec(e.to_string()))?;
+        spec.schema
+            .validate()
+            .map_err(|e| CoreError::Spec(e.to_string()))?;
         Ok(spec)
     }
 }
@@ -127,7 +129,9 @@ impl Pipeline {
         let input = rules.as_ref().map(|r| r.output_schema()).unwrap_or(parsed);
         let event_time = spec.schema.event_time.clone();
         if !spec.views.is_empty() && event_time.is_none() {
-            return Err(CoreError::Spec("schema.eventTime is required when views are defined".into()));
+            return Err(CoreError::Spec(
+                "schema.eventTime is required when views are defined".into(),
+            ));
         }
         let mut views = Vec::with_capacity(spec.views.len());
         for v in &spec.views {
@@ -142,12 +146,27 @@ impl Pipeline {
                 input.clone(),
                 event_time.as_deref().unwrap_or_default(),
                 v.clone(),
-                StateOptions { allowed_lateness_ms: None },
+                StateOptions {
+                    allowed_lateness_ms: None,
+                },
             )?;
-            views.push(ViewSlot { spec: v.clone(), state, filter, range: (i64::MIN, i64::MAX) });
+            views.push(ViewSlot {
+                spec: v.clone(),
+                state,
+                filter,
+                range: (i64::MIN, i64::MAX),
+            });
         }
         let event_time = event_time.and_then(|n| input.index_of(&n).ok());
-        Ok(Pipeline { spec, parser, rules, input, event_time, views, watermark: None })
+        Ok(Pipeline {
+            spec,
+            parser,
+            rules,
+            input,
+            event_time,
+            views,
+            watermark: None,
+        })
     }
 
     pub fn spec(&self) -> &PipelineSpec {
@@ -201,7 +220,11 @@ impl Pipeline {
     }
 
     fn apply(&mut self, parsed: ParsedBatch, report: &mut PushReport) -> Result<(), CoreError> {
-        let ParsedBatch { batch, lines, offsets } = parsed;
+        let ParsedBatch {
+            batch,
+            lines,
+            offsets,
+        } = parsed;
         report.records += batch.num_rows() as u64;
         let (batch, rows): (RecordBatch, Option<Vec<u32>>) = match &self.rules {
             Some(rules) => {
@@ -211,7 +234,8 @@ impl Pipeline {
                 let ids = rules.rule_ids();
                 for f in &eval.rejected {
                     let row = f.row as usize;
-                    let failed: Vec<String> = f.rules.iter().map(|&i| ids[i as usize].clone()).collect();
+                    let failed: Vec<String> =
+                        f.rules.iter().map(|&i| ids[i as usize].clone()).collect();
                     report.rejects.push(PipelineReject {
                         line: lines[row],
                         byte_offset: offsets[row],
@@ -263,8 +287,12 @@ impl Pipeline {
     }
 
     fn event_times<'a>(&self, batch: &'a RecordBatch) -> Option<&'a TimestampMillisecondArray> {
-        self.event_time
-            .and_then(|i| batch.column(i).as_any().downcast_ref::<TimestampMillisecondArray>())
+        self.event_time.and_then(|i| {
+            batch
+                .column(i)
+                .as_any()
+                .downcast_ref::<TimestampMillisecondArray>()
+        })
     }
 
     /// Drops rows older than the running watermark minus the allowed
@@ -327,7 +355,10 @@ impl Pipeline {
     }
 
     fn slot(&self, view: &str) -> Result<&ViewSlot, CoreError> {
-        self.views.iter().find(|v| v.state_name() == view).ok_or_else(|| CoreError::UnknownView(view.into()))
+        self.views
+            .iter()
+            .find(|v| v.state_name() == view)
+            .ok_or_else(|| CoreError::UnknownView(view.into()))
     }
 
     fn slot_mut(&mut self, view: &str) -> Result<&mut ViewSlot, CoreError> {
@@ -357,7 +388,15 @@ impl Pipeline {
         let event_time = self.spec.schema.event_time.clone().unwrap_or_default();
         let slot = self.slot_mut(view)?;
         let spec = slot.state_spec();
-        slot.state = ViewState::restore(input, &event_time, spec, StateOptions { allowed_lateness_ms: None }, bytes)?;
+        slot.state = ViewState::restore(
+            input,
+            &event_time,
+            spec,
+            StateOptions {
+                allowed_lateness_ms: None,
+            },
+            bytes,
+        )?;
         if let Some(w) = slot.state.watermark() {
             self.watermark = self.watermark.max(Some(w));
         }
@@ -385,7 +424,10 @@ impl Pipeline {
 
     /// Cumulative per-rule counters since compile.
     pub fn rule_counters(&self) -> Vec<RuleCounter> {
-        self.rules.as_ref().map(|r| r.counters()).unwrap_or_default()
+        self.rules
+            .as_ref()
+            .map(|r| r.counters())
+            .unwrap_or_default()
     }
 }
 

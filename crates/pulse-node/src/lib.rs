@@ -2,7 +2,6 @@
 //! Arrow IPC bytes and plain objects out. No domain logic lives here; each
 //! module mirrors one core crate.
 
-#[allow(dead_code)] // used by the binding modules as they land
 mod convert;
 mod parse;
 mod pipeline;

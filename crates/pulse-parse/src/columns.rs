@@ -1,0 +1,180 @@
+//! Typed Arrow column builders fed one accepted record at a time.
+//!
+//! A record is first read into [`Slot`]s (one per schema field) and only
+//! appended once it is known to be good, so a reject never leaves half a row
+//! behind in the builders.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::SchemaRef;
+use pulse_schema::{FieldType, Schema};
+
+/// One field's value in the record being read. Text is kept as byte ranges,
+/// into the record itself or into the reader's scratch string (for text
+/// that had escapes), so reading allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// The record did not mention the field.
+    Absent,
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(u32, u32),
+    Scratch(u32, u32),
+}
+
+impl Slot {
+    #[inline]
+    pub fn text(start: usize, end: usize) -> Slot {
+        Slot::Text(start as u32, end as u32)
+    }
+
+    #[inline]
+    pub fn is_null(self) -> bool {
+        matches!(self, Slot::Absent | Slot::Null)
+    }
+}
+
+/// A batch plus, per row, where its record started (for rejects raised
+/// later by rules or windows).
+#[derive(Debug, Clone)]
+pub struct ParsedBatch {
+    pub batch: RecordBatch,
+    pub lines: Vec<u64>,
+    pub offsets: Vec<u64>,
+}
+
+enum Column {
+    Utf8(StringBuilder),
+    Int64(Int64Builder),
+    Float64(Float64Builder),
+    Bool(BooleanBuilder),
+    Timestamp(TimestampMillisecondBuilder),
+}
+
+impl Column {
+    fn new(ty: FieldType, rows: usize) -> Column {
+        match ty {
+            FieldType::String => Column::Utf8(StringBuilder::with_capacity(rows, rows * 16)),
+            FieldType::Int64 => Column::Int64(Int64Builder::with_capacity(rows)),
+            FieldType::Float64 => Column::Float64(Float64Builder::with_capacity(rows)),
+            FieldType::Bool => Column::Bool(BooleanBuilder::with_capacity(rows)),
+            FieldType::Timestamp => Column::Timestamp(
+                TimestampMillisecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ),
+        }
+    }
+
+    #[inline]
+    fn append(&mut self, slot: Slot, record: &str, scratch: &str) {
+        match (self, slot) {
+            (Column::Utf8(b), Slot::Text(s, e)) => b.append_value(&record[s as usize..e as usize]),
+            (Column::Utf8(b), Slot::Scratch(s, e)) => {
+                b.append_value(&scratch[s as usize..e as usize])
+            }
+            (Column::Int64(b), Slot::Int(v)) => b.append_value(v),
+            (Column::Timestamp(b), Slot::Int(v)) => b.append_value(v),
+            (Column::Float64(b), Slot::Float(v)) => b.append_value(v),
+            (Column::Bool(b), Slot::Bool(v)) => b.append_value(v),
+            (c, s) => {
+                debug_assert!(s.is_null(), "slot {s:?} does not fit its column");
+                c.append_null()
+            }
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Column::Utf8(b) => b.append_null(),
+            Column::Int64(b) => b.append_null(),
+            Column::Float64(b) => b.append_null(),
+            Column::Bool(b) => b.append_null(),
+            Column::Timestamp(b) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Column::Utf8(b) => Arc::new(b.finish()),
+            Column::Int64(b) => Arc::new(b.finish()),
+            Column::Float64(b) => Arc::new(b.finish()),
+            Column::Bool(b) => Arc::new(b.finish()),
+            Column::Timestamp(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The builders of the batch being filled, and the batches already full.
+pub struct Columns {
+    arrow: SchemaRef,
+    columns: Vec<Column>,
+    lines: Vec<u64>,
+    offsets: Vec<u64>,
+    batch_size: usize,
+    done: Vec<ParsedBatch>,
+}
+
+impl Columns {
+    pub fn new(schema: &Schema, batch_size: usize) -> Columns {
+        // Builders grow as needed; the hint only avoids early reallocations.
+        let hint = batch_size.min(8192);
+        Columns {
+            arrow: schema.arrow_schema(),
+            columns: schema
+                .fields
+                .iter()
+                .map(|f| Column::new(f.ty, hint))
+                .collect(),
+            lines: Vec::with_capacity(hint),
+            offsets: Vec::with_capacity(hint),
+            batch_size,
+            done: Vec::new(),
+        }
+    }
+
+    pub fn arrow_schema(&self) -> SchemaRef {
+        self.arrow.clone()
+    }
+
+    /// Appends one accepted record; closes the batch when it is full.
+    #[inline]
+    pub fn append(&mut self, slots: &[Slot], record: &str, scratch: &str, line: u64, offset: u64) {
+        for (column, slot) in self.columns.iter_mut().zip(slots) {
+            column.append(*slot, record, scratch);
+        }
+        self.lines.push(line);
+        self.offsets.push(offset);
+        if self.lines.len() >= self.batch_size {
+            self.close_batch();
+        }
+    }
+
+    /// Rows appended but not yet in a closed batch.
+    pub fn pending_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Closes the batch being filled, even when not full.
+    pub fn close_batch(&mut self) {
+        if self.lines.is_empty() {
+            return;
+        }
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
+        let batch = RecordBatch::try_new(self.arrow.clone(), arrays)
+            .expect("builders follow the schema's types and row count");
+        self.done.push(ParsedBatch {
+            batch,
+            lines: std::mem::take(&mut self.lines),
+            offsets: std::mem::take(&mut self.offsets),
+        });
+    }
+
+    pub fn take_batches(&mut self) -> Vec<ParsedBatch> {
+        std::mem::take(&mut self.done)
+    }
+}

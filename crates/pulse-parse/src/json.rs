@@ -1,0 +1,734 @@
+//! NDJSON: one flat JSON object per line, read straight into [`Slot`]s.
+//!
+//! A hand-written scanner over the record's bytes: keys are matched to
+//! schema fields (trying the field after the previous one first, since keys
+//! usually come in schema order), values are parsed into their field's type
+//! on the spot, and values of unknown keys are skipped — validated but never
+//! built. Nesting is tracked on an explicit stack, so depth cannot overflow
+//! the call stack.
+
+use ahash::AHashMap;
+use pulse_schema::{EpochUnit, FieldType, Schema};
+
+use crate::columns::Slot;
+use crate::reject::{RecordError, RejectCode};
+use crate::value::{
+    float64_from_number, int64_from_number, mismatch, scan_number, timestamp_from_number,
+    timestamp_from_text,
+};
+
+/// Bytes that end a fast run inside a JSON string: quote, backslash and
+/// the control characters JSON forbids unescaped.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// What the reader needs of one schema field.
+struct FieldInfo {
+    name: String,
+    ty: FieldType,
+    unit: EpochUnit,
+}
+
+/// Reads NDJSON records against one schema.
+pub struct JsonReader {
+    fields: Vec<FieldInfo>,
+    lookup: AHashMap<Box<[u8]>, usize>,
+    /// Open containers while skipping a nested value.
+    stack: Vec<u8>,
+    key: String,
+}
+
+/// A string token: the bytes between its quotes and whether it has escapes.
+#[derive(Clone, Copy)]
+struct Str {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+/// The syntax is broken; the message says where.
+struct Malformed(String);
+
+type Syntax<T> = Result<T, Malformed>;
+
+fn malformed<T>(at: usize, what: &str) -> Syntax<T> {
+    Err(Malformed(format!("malformed JSON at byte {at}: {what}")))
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8, what: &str) -> Syntax<()> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            malformed(self.i, what)
+        }
+    }
+
+    /// Scans a string whose opening quote is at `i`.
+    #[inline]
+    fn string(&mut self) -> Syntax<Str> {
+        let b = self.b;
+        let start = self.i + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            while i < b.len() && !STRING_STOP[b[i] as usize] {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b'"') => {
+                    self.i = i + 1;
+                    return Ok(Str {
+                        start,
+                        end: i,
+                        escaped,
+                    });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            if b.len() < i + 6 || !b[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit)
+                            {
+                                return malformed(i, "\\u needs four hex digits");
+                            }
+                            i += 6;
+                        }
+                        _ => return malformed(i, "invalid escape"),
+                    }
+                }
+                Some(_) => return malformed(i, "control character in string"),
+                None => return malformed(i, "unterminated string"),
+            }
+        }
+    }
+
+    /// Checks for a literal (`true`, `false`, `null`) at `i`.
+    #[inline]
+    fn literal(&mut self, word: &[u8]) -> Syntax<()> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            malformed(self.i, "invalid literal")
+        }
+    }
+
+    #[inline]
+    fn number(&mut self) -> Syntax<(usize, Option<i64>)> {
+        let start = self.i;
+        match scan_number(self.b, start) {
+            Some(t) => {
+                self.i = t.end;
+                Ok((start, t.small_int))
+            }
+            None => malformed(start, "invalid number"),
+        }
+    }
+
+    /// Skips one value of any kind, checking its syntax.
+    fn skip_value(&mut self, stack: &mut Vec<u8>) -> Syntax<()> {
+        stack.clear();
+        'value: loop {
+            self.ws();
+            match self.peek() {
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                Some(b'{') => {
+                    self.i += 1;
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.i += 1;
+                    } else {
+                        stack.push(b'}');
+                        self.member_key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                    } else {
+                        stack.push(b']');
+                        continue 'value;
+                    }
+                }
+                Some(_) => return malformed(self.i, "expected a value"),
+                None => return malformed(self.i, "unexpected end of record"),
+            }
+            // After a value: close containers or move to the next element.
+            loop {
+                let Some(&close) = stack.last() else {
+                    return Ok(());
+                };
+                self.ws();
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        if close == b'}' {
+                            self.ws();
+                            self.member_key()?;
+                        }
+                        continue 'value;
+                    }
+                    Some(c) if c == close => {
+                        self.i += 1;
+                        stack.pop();
+                    }
+                    _ => return malformed(self.i, "expected ',' or a closing bracket"),
+                }
+            }
+        }
+    }
+
+    /// `"key" :` inside an object being skipped.
+    fn member_key(&mut self) -> Syntax<()> {
+        if self.peek() != Some(b'"') {
+            return malformed(self.i, "expected a key");
+        }
+        self.string()?;
+        self.ws();
+        self.expect(b':', "expected ':'")
+    }
+}
+
+/// Appends a string token's decoded text to `out`; `false` when it holds an
+/// unpaired surrogate escape (which has no UTF-8 form).
+fn decode_into(rec: &str, s: Str, out: &mut String) -> bool {
+    let b = rec.as_bytes();
+    let mut whole = true;
+    let mut i = s.start;
+    let mut run = i;
+    while i < s.end {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&rec[run..i]);
+        let c = b[i + 1];
+        i += 2;
+        match c {
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let unit = hex4(&b[i..i + 4]);
+                i += 4;
+                let ch = if (0xD800..0xDC00).contains(&unit) {
+                    let low = (b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u'))
+                        .then(|| hex4(&b[i + 2..i + 6]))
+                        .filter(|u| (0xDC00..0xE000).contains(u));
+                    match low {
+                        Some(low) => {
+                            i += 6;
+                            char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                        }
+                        None => None,
+                    }
+                } else {
+                    char::from_u32(unit)
+                };
+                match ch {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        whole = false;
+                        out.push('\u{FFFD}');
+                    }
+                }
+            }
+            other => out.push(other as char),
+        }
+        run = i;
+    }
+    out.push_str(&rec[run..s.end]);
+    whole
+}
+
+fn hex4(h: &[u8]) -> u32 {
+    h.iter().fold(0, |v, &c| {
+        v * 16
+            + match c {
+                b'0'..=b'9' => (c - b'0') as u32,
+                b'a'..=b'f' => (c - b'a' + 10) as u32,
+                _ => (c - b'A' + 10) as u32,
+            }
+    })
+}
+
+/// The first problem of a record: syntax beats everything, then a
+/// duplicated key, then field problems in schema order.
+#[derive(Default)]
+struct Problems {
+    duplicate: Option<usize>,
+    field: Option<(usize, RecordError)>,
+}
+
+impl Problems {
+    #[inline]
+    fn field_error(&mut self, index: usize, e: RecordError) {
+        if self.field.as_ref().is_none_or(|(i, _)| index < *i) {
+            self.field = Some((index, e));
+        }
+    }
+}
+
+impl JsonReader {
+    pub fn new(schema: &Schema) -> JsonReader {
+        JsonReader {
+            fields: schema
+                .fields
+                .iter()
+                .map(|f| FieldInfo {
+                    name: f.name.clone(),
+                    ty: f.ty,
+                    unit: f.unit,
+                })
+                .collect(),
+            lookup: schema
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.as_bytes().into(), i))
+                .collect(),
+            stack: Vec::new(),
+            key: String::new(),
+        }
+    }
+
+    /// Reads one record (a line without its terminator) into `slots`.
+    /// `Ok` means the record is good and every slot is filled; the caller
+    /// still checks non-nullable fields.
+    pub fn read(
+        &mut self,
+        rec: &str,
+        slots: &mut [Slot],
+        scratch: &mut String,
+        schema: &Schema,
+    ) -> Result<(), RecordError> {
+        slots.fill(Slot::Absent);
+        scratch.clear();
+        let mut problems = Problems::default();
+        let mut cur = Cursor {
+            b: rec.as_bytes(),
+            i: 0,
+        };
+        let syntax = self.object(rec, &mut cur, slots, scratch, &mut problems);
+        match syntax {
+            Err(Malformed(reason)) => {
+                return Err(RecordError::record(RejectCode::MalformedJson, reason));
+            }
+            Ok(false) => {
+                return Err(RecordError::record(
+                    RejectCode::NotAnObject,
+                    "the record is valid JSON but not an object",
+                ));
+            }
+            Ok(true) => {}
+        }
+        if let Some(i) = problems.duplicate {
+            let name = &self.fields[i].name;
+            return Err(RecordError::field(
+                RejectCode::DuplicateKey,
+                name,
+                format!("key '{name}' appears more than once"),
+            ));
+        }
+        for (i, f) in schema.fields.iter().enumerate() {
+            if let Some((_, e)) = problems.field.take_if(|(at, _)| *at == i) {
+                return Err(e);
+            }
+            if !f.nullable && slots[i].is_null() {
+                return Err(RecordError::field(
+                    RejectCode::MissingField,
+                    &f.name,
+                    format!("field '{}' is required but missing or null", f.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Scans the whole record. `Ok(false)`: valid JSON, but not an object.
+    fn object(
+        &mut self,
+        rec: &str,
+        cur: &mut Cursor,
+        slots: &mut [Slot],
+        scratch: &mut String,
+        problems: &mut Problems,
+    ) -> Syntax<bool> {
+        cur.ws();
+        if cur.peek() != Some(b'{') {
+            cur.skip_value(&mut self.stack)?;
+            cur.ws();
+            return if cur.i == cur.b.len() {
+                Ok(false)
+            } else {
+                malformed(cur.i, "unexpected text after the value")
+            };
+        }
+        cur.i += 1;
+        cur.ws();
+        let mut expected = 0usize;
+        if cur.peek() == Some(b'}') {
+            cur.i += 1;
+        } else {
+            loop {
+                if cur.peek() != Some(b'"') {
+                    return malformed(cur.i, "expected a key");
+                }
+                let key = cur.string()?;
+                cur.ws();
+                cur.expect(b':', "expected ':'")?;
+                cur.ws();
+                match self.field_of(rec, key, expected) {
+                    Some(f) => {
+                        expected = f + 1;
+                        if slots[f] != Slot::Absent {
+                            problems.duplicate.get_or_insert(f);
+                            cur.skip_value(&mut self.stack)?;
+                        } else {
+                            slots[f] = Slot::Null;
+                            match value(&self.fields[f], rec, cur, &mut self.stack, scratch)? {
+                                Ok(slot) => slots[f] = slot,
+                                Err(e) => problems.field_error(f, e),
+                            }
+                        }
+                    }
+                    None => cur.skip_value(&mut self.stack)?,
+                }
+                cur.ws();
+                match cur.peek() {
+                    Some(b',') => {
+                        cur.i += 1;
+                        cur.ws();
+                    }
+                    Some(b'}') => {
+                        cur.i += 1;
+                        break;
+                    }
+                    _ => return malformed(cur.i, "expected ',' or '}'"),
+                }
+            }
+        }
+        cur.ws();
+        if cur.i != cur.b.len() {
+            return malformed(cur.i, "unexpected text after the object");
+        }
+        Ok(true)
+    }
+
+    /// The schema field a key names, trying the expected one first.
+    #[inline]
+    fn field_of(&mut self, rec: &str, key: Str, expected: usize) -> Option<usize> {
+        let bytes = if key.escaped {
+            self.key.clear();
+            let mut k = std::mem::take(&mut self.key);
+            let whole = decode_into(rec, key, &mut k);
+            self.key = k;
+            if !whole {
+                return None;
+            }
+            self.key.as_bytes()
+        } else {
+            &rec.as_bytes()[key.start..key.end]
+        };
+        if let Some(f) = self.fields.get(expected) {
+            if f.name.as_bytes() == bytes {
+                return Some(expected);
+            }
+        }
+        self.lookup.get(bytes).copied()
+    }
+}
+
+/// Reads the value of `field`. The outer `Result` is syntax; the inner one
+/// is the field's own verdict.
+#[inline]
+fn value(
+    field: &FieldInfo,
+    rec: &str,
+    cur: &mut Cursor,
+    stack: &mut Vec<u8>,
+    scratch: &mut String,
+) -> Syntax<Result<Slot, RecordError>> {
+    let ty = field.ty;
+    let name = field.name.as_str();
+    Ok(match cur.peek() {
+        Some(b'"') => {
+            let s = cur.string()?;
+            match ty {
+                FieldType::String if !s.escaped => Ok(Slot::text(s.start, s.end)),
+                FieldType::String => {
+                    let from = scratch.len();
+                    if decode_into(rec, s, scratch) {
+                        Ok(Slot::Scratch(from as u32, scratch.len() as u32))
+                    } else {
+                        Err(RecordError::field(
+                            RejectCode::InvalidUtf8,
+                            name,
+                            format!("field '{name}': string holds an unpaired surrogate escape"),
+                        ))
+                    }
+                }
+                FieldType::Timestamp if !s.escaped => {
+                    timestamp_from_text(name, &rec.as_bytes()[s.start..s.end]).map(Slot::Int)
+                }
+                FieldType::Timestamp => {
+                    let mut text = String::new();
+                    decode_into(rec, s, &mut text);
+                    timestamp_from_text(name, text.as_bytes()).map(Slot::Int)
+                }
+                _ => Err(mismatch(name, ty.name(), "string")),
+            }
+        }
+        Some(b'-' | b'0'..=b'9') => {
+            let (start, small) = cur.number()?;
+            let tok = &rec.as_bytes()[start..cur.i];
+            match ty {
+                FieldType::Int64 => int64_from_number(name, tok, small).map(Slot::Int),
+                FieldType::Float64 => float64_from_number(name, tok, small).map(Slot::Float),
+                FieldType::Timestamp => {
+                    timestamp_from_number(name, tok, small, field.unit).map(Slot::Int)
+                }
+                _ => Err(mismatch(name, ty.name(), "number")),
+            }
+        }
+        Some(b't') => {
+            cur.literal(b"true")?;
+            if ty == FieldType::Bool {
+                Ok(Slot::Bool(true))
+            } else {
+                Err(mismatch(name, ty.name(), "boolean"))
+            }
+        }
+        Some(b'f') => {
+            cur.literal(b"false")?;
+            if ty == FieldType::Bool {
+                Ok(Slot::Bool(false))
+            } else {
+                Err(mismatch(name, ty.name(), "boolean"))
+            }
+        }
+        Some(b'n') => {
+            cur.literal(b"null")?;
+            Ok(Slot::Null)
+        }
+        Some(c @ (b'{' | b'[')) => {
+            cur.skip_value(stack)?;
+            Err(mismatch(
+                name,
+                ty.name(),
+                if c == b'{' { "object" } else { "array" },
+            ))
+        }
+        Some(_) => return malformed(cur.i, "expected a value"),
+        None => return malformed(cur.i, "unexpected end of record"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::from_json(
+            r#"{"fields":[
+                {"name":"ts","type":"timestamp","nullable":false},
+                {"name":"s","type":"string"},
+                {"name":"i","type":"int64"},
+                {"name":"f","type":"float64"},
+                {"name":"b","type":"bool"}],"eventTime":"ts"}"#,
+        )
+        .unwrap()
+    }
+
+    fn read(rec: &str) -> Result<(Vec<Slot>, String), RecordError> {
+        let s = schema();
+        let mut r = JsonReader::new(&s);
+        let mut slots = vec![Slot::Absent; s.fields.len()];
+        let mut scratch = String::new();
+        r.read(rec, &mut slots, &mut scratch, &s)?;
+        Ok((slots, scratch))
+    }
+
+    fn code(rec: &str) -> RejectCode {
+        read(rec).unwrap_err().code
+    }
+
+    #[test]
+    fn reads_a_flat_object() {
+        let rec = r#"{"ts":1000,"s":"abc","i":-3,"f":2.5,"b":true}"#;
+        let (slots, _) = read(rec).unwrap();
+        assert_eq!(slots[0], Slot::Int(1000));
+        assert_eq!(slots[1], Slot::text(16, 19));
+        assert_eq!(slots[2], Slot::Int(-3));
+        assert_eq!(slots[3], Slot::Float(2.5));
+        assert_eq!(slots[4], Slot::Bool(true));
+    }
+
+    #[test]
+    fn keys_in_any_order_unknown_keys_skipped() {
+        let rec = r#" { "b" : false , "x":{"deep":[1,{"a":[]},"s\"]"]}, "ts":"1970-01-01T00:00:01Z","y":null } "#;
+        let (slots, _) = read(rec).unwrap();
+        assert_eq!(slots[0], Slot::Int(1000));
+        assert_eq!(slots[1], Slot::Absent);
+        assert_eq!(slots[4], Slot::Bool(false));
+    }
+
+    #[test]
+    fn escapes_and_surrogates() {
+        let rec = r#"{"ts":0,"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00z"}"#;
+        let (slots, scratch) = read(rec).unwrap();
+        let Slot::Scratch(a, b) = slots[1] else {
+            panic!("expected decoded text")
+        };
+        assert_eq!(
+            &scratch[a as usize..b as usize],
+            "a\"\\/\u{8}\u{c}\n\r\té😀z"
+        );
+        let e = read(r#"{"ts":0,"s":"\ud83d"}"#).unwrap_err();
+        assert_eq!(e.code, RejectCode::InvalidUtf8);
+        assert_eq!(e.field.as_deref(), Some("s"));
+        assert_eq!(code(r#"{"ts":0,"s":"\udc00x"}"#), RejectCode::InvalidUtf8);
+        // An escaped key still names its field.
+        let (slots, _) = read(r#"{"\u0074s":5}"#).unwrap();
+        assert_eq!(slots[0], Slot::Int(5));
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        for rec in [
+            r#"{"ts":1"#,
+            r#"{"ts":1,}"#,
+            r#"{"ts" 1}"#,
+            r#"{ts:1}"#,
+            r#"{"ts":01}"#,
+            r#"{"ts":1} x"#,
+            r#"{"ts":1}{"ts":2}"#,
+            r#"{"ts":tru}"#,
+            r#"{"ts":1,"x":[1,2}"#,
+            r#"{"ts":1,"x":"a\qb"}"#,
+            "{\"ts\":1,\"x\":\"a\tb\"}",
+            r#"{"ts":1,"x":"\u12"}"#,
+            r#"{"ts":NaN}"#,
+            r#"[1,2"#,
+            "",
+            "\u{feff}{\"ts\":1}",
+        ] {
+            assert_eq!(code(rec), RejectCode::MalformedJson, "{rec}");
+        }
+    }
+
+    #[test]
+    fn non_objects() {
+        for rec in ["[1,2]", "5", "\"x\"", "null", "true", " [ ] "] {
+            assert_eq!(code(rec), RejectCode::NotAnObject, "{rec}");
+        }
+    }
+
+    #[test]
+    fn precedence_syntax_then_duplicate_then_schema_order() {
+        // A type error before a syntax error: the syntax error wins.
+        assert_eq!(code(r#"{"ts":"x","i":1"#), RejectCode::MalformedJson);
+        // A duplicate beats type errors.
+        let e = read(r#"{"ts":0,"i":"x","i":2}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (RejectCode::DuplicateKey, Some("i"))
+        );
+        // Unknown keys may repeat.
+        assert!(read(r#"{"ts":0,"x":1,"x":2}"#).is_ok());
+        // Field errors are reported in schema order, not key order.
+        let e = read(r#"{"b":1,"i":"x","ts":0}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("i"));
+        let e = read(r#"{"b":1,"i":2}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (RejectCode::MissingField, Some("ts"))
+        );
+    }
+
+    #[test]
+    fn strict_types() {
+        assert_eq!(code(r#"{"ts":0,"i":"3"}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":0,"i":3.5}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":0,"i":1e19}"#), RejectCode::OutOfRange);
+        assert_eq!(code(r#"{"ts":0,"f":"1.5"}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":0,"f":1e999}"#), RejectCode::OutOfRange);
+        assert_eq!(code(r#"{"ts":0,"b":1}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":0,"s":1}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":0,"s":{"a":1}}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":0,"s":[]}"#), RejectCode::TypeMismatch);
+        assert_eq!(code(r#"{"ts":true}"#), RejectCode::TypeMismatch);
+        assert_eq!(
+            code(r#"{"ts":"2026-01-01T00:00:00"}"#),
+            RejectCode::InvalidTimestamp
+        );
+        assert_eq!(
+            code(r#"{"ts":"1700000000000"}"#),
+            RejectCode::InvalidTimestamp
+        );
+        assert_eq!(code(r#"{"ts":null}"#), RejectCode::MissingField);
+        let (slots, _) = read(r#"{"ts":0,"i":3e2,"f":-0}"#).unwrap();
+        assert_eq!(slots[2], Slot::Int(300));
+        assert_eq!(slots[3], Slot::Float(-0.0));
+    }
+
+    #[test]
+    fn deep_nesting_is_iterative() {
+        let depth = 200_000;
+        let rec = format!(
+            "{{\"ts\":0,\"x\":{}{}}}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(read(&rec).is_ok());
+        let bad = format!("{{\"ts\":0,\"x\":{}}}", "[".repeat(depth));
+        assert_eq!(code(&bad), RejectCode::MalformedJson);
+    }
+}

@@ -1,0 +1,456 @@
+//! Query: assemble windows from panes (or sessions from fragments), merge
+//! their states, finalise the measures.
+//!
+//! Windows are selected by start in `[from, to)`; equality filters on group
+//! fields; `granularity_ms` re-buckets tumbling windows (states merged, so
+//! 1m states roll up to exactly the 1h answer); the output is sorted by
+//! window start, then group key, and cut at `limit`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
+use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use serde::{Deserialize, Deserializer};
+use smallvec::{smallvec, SmallVec};
+
+use crate::measure::ValueType;
+use crate::pane::Pane;
+use crate::state::ViewState;
+use crate::view::Kind;
+use crate::WindowError;
+
+/// A query over a view state.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Query {
+    /// Inclusive lower bound of window starts (ms); default: unbounded.
+    #[serde(default = "min_time")]
+    pub from: i64,
+    /// Exclusive upper bound of window starts (ms); default: unbounded.
+    #[serde(default = "max_time")]
+    pub to: i64,
+    /// Equality filters `(group field, value as text)`; JSON: an object or a
+    /// list of pairs.
+    #[serde(default, deserialize_with = "groups_from_json")]
+    pub groups: Vec<(String, String)>,
+    /// Rollup bucket for tumbling views: a multiple of the window size.
+    #[serde(default)]
+    pub granularity_ms: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+fn min_time() -> i64 {
+    i64::MIN
+}
+
+fn max_time() -> i64 {
+    i64::MAX
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            from: i64::MIN,
+            to: i64::MAX,
+            groups: Vec::new(),
+            granularity_ms: None,
+            limit: None,
+        }
+    }
+}
+
+impl Query {
+    /// Parses a query from JSON (`{ "from", "to", "groups", "granularityMs", "limit" }`).
+    pub fn from_json(s: &str) -> Result<Query, String> {
+        serde_json::from_str(s).map_err(|e| format!("invalid query JSON: {e}"))
+    }
+}
+
+fn groups_from_json<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Groups {
+        Map(std::collections::BTreeMap<String, String>),
+        Pairs(Vec<(String, String)>),
+    }
+    Ok(match Groups::deserialize(d)? {
+        Groups::Map(m) => m.into_iter().collect(),
+        Groups::Pairs(p) => p,
+    })
+}
+
+/// A typed filter value, parsed from its text.
+#[derive(Debug, Clone, PartialEq)]
+enum Wanted {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// One filter: group column index and the value it must equal.
+type Filter = (usize, Wanted);
+
+/// One output window before its states are merged: where it lies, its key,
+/// and the (pane, entry) states it is made of.
+struct Window<'a> {
+    start: i64,
+    end: i64,
+    key: &'a [u8],
+    parts: SmallVec<[(&'a Pane, u32); 1]>,
+}
+
+impl ViewState {
+    fn query_err(&self, message: impl Into<String>) -> WindowError {
+        WindowError::Query {
+            view: self.def.name().to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The output schema of [`query`](Self::query).
+    pub fn query_schema(&self) -> SchemaRef {
+        let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+        let mut fields = vec![
+            Field::new("window_start", ts.clone(), false),
+            Field::new("window_end", ts, false),
+        ];
+        fields.extend(self.def.group_fields.iter().cloned());
+        fields.extend(self.def.measures.iter().map(|m| m.output_field()));
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Answers `q`: one row per window (session) and group key.
+    pub fn query(&self, q: &Query) -> Result<RecordBatch, WindowError> {
+        if q.from > q.to {
+            return Err(self.query_err(format!("from ({}) is after to ({})", q.from, q.to)));
+        }
+        let filters = self.parse_filters(&q.groups)?;
+        let mut windows = match (self.def.kind, q.granularity_ms) {
+            (Kind::Tumbling { size }, None) => self.tumbling_windows(q, size, &filters)?,
+            (Kind::Tumbling { size }, Some(g)) => {
+                if g <= 0 || g % size != 0 {
+                    return Err(self.query_err(format!(
+                        "granularityMs must be a positive multiple of the window size {size}, got {g}"
+                    )));
+                }
+                self.rolled_windows(q, g, &filters)?
+            }
+            (_, Some(_)) => {
+                return Err(self.query_err("granularityMs applies to tumbling views only"))
+            }
+            (Kind::Hopping { size, slide }, None) => {
+                self.hopping_windows(q, size, slide, &filters)?
+            }
+            (Kind::Session { gap }, None) => self.session_windows(q, gap, &filters)?,
+        };
+        windows.sort_unstable_by(|a, b| a.start.cmp(&b.start).then_with(|| a.key.cmp(b.key)));
+        if let Some(limit) = q.limit {
+            windows.truncate(limit);
+        }
+        self.finish(&windows)
+    }
+
+    /// Checks and types the equality filters.
+    fn parse_filters(&self, groups: &[(String, String)]) -> Result<Vec<Filter>, WindowError> {
+        let mut out = Vec::new();
+        for (name, text) in groups {
+            let idx = self
+                .def
+                .group_fields
+                .iter()
+                .position(|f| f.name() == name)
+                .ok_or_else(|| {
+                    self.query_err(format!("'{name}' is not a group field of this view"))
+                })?;
+            let dt = self.def.group_fields[idx].data_type();
+            let bad =
+                |what: &str| self.query_err(format!("value '{text}' for '{name}' is not {what}"));
+            let wanted = match ValueType::of(dt) {
+                Some(ValueType::Utf8) => Wanted::Str(text.clone()),
+                Some(ValueType::Int64) => {
+                    Wanted::Int(text.trim().parse().map_err(|_| bad("an int64"))?)
+                }
+                Some(ValueType::Float64) => {
+                    Wanted::Float(text.trim().parse().map_err(|_| bad("a float64"))?)
+                }
+                Some(ValueType::Bool) => Wanted::Bool(match text.trim() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("true or false")),
+                }),
+                Some(ValueType::Timestamp(_)) => {
+                    let b = text.trim().as_bytes();
+                    Wanted::Int(
+                        pulse_schema::parse_iso8601(b)
+                            .or_else(|| pulse_schema::parse_epoch(b, pulse_schema::EpochUnit::Ms))
+                            .ok_or_else(|| {
+                                bad("a timestamp (ISO-8601 with offset, or epoch ms)")
+                            })?,
+                    )
+                }
+                None => return Err(bad("comparable")),
+            };
+            out.push((idx, wanted));
+        }
+        Ok(out)
+    }
+
+    /// Which key ids of `pane` pass the filters (`None`: all of them).
+    fn matching_keys(
+        &self,
+        pane: &Pane,
+        filters: &[Filter],
+    ) -> Result<Option<Vec<bool>>, WindowError> {
+        if filters.is_empty() {
+            return Ok(None);
+        }
+        let cols = self
+            .def
+            .keys
+            .decode((0..pane.keys.len() as u32).map(|k| pane.keys.key(k)))
+            .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
+        let mut ok = vec![true; pane.keys.len()];
+        for (idx, wanted) in filters {
+            let col = &cols[*idx];
+            for (k, flag) in ok.iter_mut().enumerate() {
+                *flag = *flag && col.is_valid(k) && value_equals(col, k, wanted);
+            }
+        }
+        Ok(Some(ok))
+    }
+
+    fn tumbling_windows<'a>(
+        &'a self,
+        q: &Query,
+        size: i64,
+        filters: &[Filter],
+    ) -> Result<Vec<Window<'a>>, WindowError> {
+        let mut out = Vec::new();
+        for (&start, pane) in self.panes.range(q.from..q.to) {
+            let keep = self.matching_keys(pane, filters)?;
+            for k in 0..pane.keys.len() as u32 {
+                if keep.as_ref().is_none_or(|m| m[k as usize]) {
+                    out.push(Window {
+                        start,
+                        end: start + size,
+                        key: pane.keys.key(k),
+                        parts: smallvec![(pane, k)],
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn rolled_windows<'a>(
+        &'a self,
+        q: &Query,
+        g: i64,
+        filters: &[Filter],
+    ) -> Result<Vec<Window<'a>>, WindowError> {
+        // Pane p rolls into bucket ⌊p/g⌋·g, which must lie in [from, to).
+        let lo = ceil_to(q.from, g);
+        let hi = ceil_to(q.to, g);
+        let mut index: HashMap<(i64, &[u8]), usize> = HashMap::new();
+        let mut out: Vec<Window<'a>> = Vec::new();
+        if lo >= hi {
+            return Ok(out);
+        }
+        for (&start, pane) in self.panes.range(lo..hi) {
+            let bucket = start - start.rem_euclid(g);
+            let keep = self.matching_keys(pane, filters)?;
+            for k in 0..pane.keys.len() as u32 {
+                if keep.as_ref().is_some_and(|m| !m[k as usize]) {
+                    continue;
+                }
+                let key = pane.keys.key(k);
+                let at = *index.entry((bucket, key)).or_insert_with(|| {
+                    out.push(Window {
+                        start: bucket,
+                        end: bucket + g,
+                        key,
+                        parts: SmallVec::new(),
+                    });
+                    out.len() - 1
+                });
+                out[at].parts.push((pane, k));
+            }
+        }
+        Ok(out)
+    }
+
+    fn hopping_windows<'a>(
+        &'a self,
+        q: &Query,
+        size: i64,
+        slide: i64,
+        filters: &[Filter],
+    ) -> Result<Vec<Window<'a>>, WindowError> {
+        // A window [s, s + size) with s in [from, to) holds panes starting in
+        // [from, to + size).
+        let mut index: HashMap<(i64, &[u8]), usize> = HashMap::new();
+        let mut out: Vec<Window<'a>> = Vec::new();
+        let upper = q.to.saturating_add(size);
+        for (&p, pane) in self.panes.range(q.from..upper) {
+            let keep = self.matching_keys(pane, filters)?;
+            // Window starts s ≡ 0 (mod slide) with s ≤ p < s + size.
+            let mut s = p - p.rem_euclid(slide);
+            while s > p - size {
+                if s >= q.from && s < q.to {
+                    for k in 0..pane.keys.len() as u32 {
+                        if keep.as_ref().is_some_and(|m| !m[k as usize]) {
+                            continue;
+                        }
+                        let key = pane.keys.key(k);
+                        let at = *index.entry((s, key)).or_insert_with(|| {
+                            out.push(Window {
+                                start: s,
+                                end: s + size,
+                                key,
+                                parts: SmallVec::new(),
+                            });
+                            out.len() - 1
+                        });
+                        out[at].parts.push((pane, k));
+                    }
+                }
+                s -= slide;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Joins each key's fragments across cells into sessions: fragments
+    /// sorted by first event join while the next starts less than `gap`
+    /// after the last event so far, exactly as sessionising the events.
+    fn session_windows<'a>(
+        &'a self,
+        q: &Query,
+        gap: i64,
+        filters: &[Filter],
+    ) -> Result<Vec<Window<'a>>, WindowError> {
+        type Frag<'a> = (i64, i64, &'a Pane, u32);
+        let mut by_key: HashMap<&'a [u8], Vec<Frag<'a>>> = HashMap::new();
+        for pane in self.panes.values() {
+            let keep = self.matching_keys(pane, filters)?;
+            for (entry, key, first, last) in pane.entries() {
+                if keep.as_ref().is_some_and(|m| !m[key as usize]) {
+                    continue;
+                }
+                by_key
+                    .entry(pane.keys.key(key))
+                    .or_default()
+                    .push((first, last, pane, entry));
+            }
+        }
+        let mut out = Vec::new();
+        for (key, mut frags) in by_key {
+            frags.sort_unstable_by_key(|f| (f.0, f.1));
+            let mut current: Option<Window<'a>> = None;
+            let mut last = i64::MIN;
+            for (first, f_last, pane, entry) in frags {
+                match current.as_mut() {
+                    Some(w) if first - last < gap => {
+                        last = last.max(f_last);
+                        w.parts.push((pane, entry));
+                    }
+                    _ => {
+                        if let Some(mut w) = current.take() {
+                            w.end = last + gap;
+                            if w.start >= q.from && w.start < q.to {
+                                out.push(w);
+                            }
+                        }
+                        last = f_last;
+                        current = Some(Window {
+                            start: first,
+                            end: 0,
+                            key,
+                            parts: smallvec![(pane, entry)],
+                        });
+                    }
+                }
+            }
+            if let Some(mut w) = current {
+                w.end = last + gap;
+                if w.start >= q.from && w.start < q.to {
+                    out.push(w);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Merges each window's states and builds the output batch.
+    fn finish(&self, windows: &[Window<'_>]) -> Result<RecordBatch, WindowError> {
+        let def = &*self.def;
+        let schema = self.query_schema();
+        let starts = TimestampMillisecondArray::from_iter_values(windows.iter().map(|w| w.start))
+            .with_timezone("UTC");
+        let ends = TimestampMillisecondArray::from_iter_values(windows.iter().map(|w| w.end))
+            .with_timezone("UTC");
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(starts), Arc::new(ends)];
+        let keys = def
+            .keys
+            .decode(windows.iter().map(|w| w.key))
+            .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
+        columns.extend(keys);
+        for (mi, m) in def.measures.iter().enumerate() {
+            let overflow = |message| WindowError::Overflow {
+                view: def.name().to_string(),
+                measure: m.name.clone(),
+                message,
+            };
+            let mut values = Vec::with_capacity(windows.len());
+            for w in windows {
+                let value = match w.parts.as_slice() {
+                    // One pane: finalise in place, nothing to merge.
+                    [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize),
+                    parts => {
+                        let mut acc = m.new_column();
+                        acc.push_empty(m);
+                        for (pane, entry) in parts {
+                            acc.merge_entry(0, &pane.columns[mi], *entry as usize, m);
+                        }
+                        m.final_value(&acc, 0)
+                    }
+                };
+                values.push(value.map_err(overflow)?);
+            }
+            columns.push(m.output_array(values));
+        }
+        RecordBatch::try_new(schema, columns).map_err(|e| WindowError::Arrow {
+            view: def.name().to_string(),
+            source: e,
+        })
+    }
+}
+
+/// Smallest multiple of `g` at or above `x` (saturating at the i64 ends).
+fn ceil_to(x: i64, g: i64) -> i64 {
+    let r = x.rem_euclid(g);
+    if r == 0 {
+        x
+    } else {
+        x.checked_add(g - r)
+            .unwrap_or(i64::MAX - i64::MAX.rem_euclid(g))
+    }
+}
+
+fn value_equals(col: &ArrayRef, k: usize, wanted: &Wanted) -> bool {
+    match (col.data_type(), wanted) {
+        (DataType::Utf8, Wanted::Str(s)) => col.as_string::<i32>().value(k) == s,
+        (DataType::Int64, Wanted::Int(v)) => col.as_primitive::<Int64Type>().value(k) == *v,
+        (DataType::Timestamp(..), Wanted::Int(v)) => {
+            col.as_primitive::<TimestampMillisecondType>().value(k) == *v
+        }
+        (DataType::Float64, Wanted::Float(v)) => col.as_primitive::<Float64Type>().value(k) == *v,
+        (DataType::Boolean, Wanted::Bool(v)) => col.as_boolean().value(k) == *v,
+        _ => false,
+    }
+}

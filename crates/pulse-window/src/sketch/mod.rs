@@ -1,0 +1,11 @@
+//! Mergeable sketches for the approximate measures: HyperLogLog for
+//! `distinct`, DDSketch for `quantile`. Both keep a canonical state, so the
+//! state of any split of the events, merged, is byte-identical to the state
+//! of all of them.
+
+pub(crate) mod codec;
+pub mod ddsketch;
+pub mod hll;
+
+pub use ddsketch::{DdSketch, DdSketchConfig};
+pub use hll::HyperLogLog;
