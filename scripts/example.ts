@@ -1,7 +1,7 @@
 /**
  * Runs one example pipeline end to end:
  *
- *   npm run example -- <iot|trading|payments|social> [--rate N] [--invalid 0.02] [--seed N] [--reset]
+ *   npm run example -- <iot|trading|payments|social> [--rate N] [--invalid 0.02] [--seed N] [--reset] [--port N] [--config FILE]
  *
  * 1. writes the example's history (`history` in its generator.ts) into the
  *    local lake its config names (`batch.source`), unless a history is there;
@@ -9,13 +9,14 @@
  *    process (batch, speed and serving layers in one process);
  * 3. appends live events, with the given share of invalid lines, to the
  *    NDJSON file the speed layer follows (`speed.source.path`) until the
- *    child exits. SIGINT and SIGTERM are passed on to the child.
+ *    child exits. On SIGINT or SIGTERM it stops appending and passes the
+ *    signal on, so the speed layer drains every line written.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../src/config/index.js';
@@ -33,6 +34,9 @@ const USAGE = `usage: npm run example -- <${EXAMPLE_NAMES.join('|')}> [options]
   --invalid P     share of invalid live and history lines, 0..1 (default 0.02)
   --seed N        seed of the history and live generators (default 1)
   --reset         delete the example's .data/ folder first (lake, views, live file)
+  --port N        HTTP port of the serving layer (default: the config's, 8080)
+  --config FILE   run this config instead of examples/<name>/pulse.config.yaml
+                  (a changed copy; its .data/ is next to it)
   -h, --help      this text`;
 
 interface Options {
@@ -41,6 +45,8 @@ interface Options {
   invalid: number;
   seed: number;
   reset: boolean;
+  port: number | undefined;
+  config: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -54,6 +60,8 @@ function parseOptions(argv: string[]): Options | undefined {
       invalid: { type: 'string', default: '0.02' },
       seed: { type: 'string', default: '1' },
       reset: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -68,7 +76,9 @@ function parseOptions(argv: string[]): Options | undefined {
   if (!(Number.isFinite(invalid) && invalid >= 0 && invalid <= 1)) throw new UsageError(`--invalid must be a share between 0 and 1, got '${values.invalid}'`);
   const seed = Number(values.seed);
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  return { name, rate, invalid, seed, reset: values.reset };
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new UsageError(`--port must be a TCP port, got '${values.port}'`);
+  return { name, rate, invalid, seed, reset: values.reset, port, config: values.config };
 }
 
 /** The local folder of a location (`file://` URI or path); the examples keep their lake on disk. */
@@ -101,15 +111,15 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const configFile = join('examples', options.name, 'pulse.config.yaml');
-  const { config } = await loadConfig({ file: configFile, cwd: repoRoot });
+  const configFile = resolve(options.config ?? join(repoRoot, 'examples', options.name, 'pulse.config.yaml'));
+  const { config } = await loadConfig({ file: configFile });
   const lake = localDir(config.batch.source, 'batch.source');
   const live = liveFile(config);
   const gen = generatorOf(options.name);
-  const show = (p: string) => relative(repoRoot, p);
+  const show = (p: string) => (relative(repoRoot, p).startsWith('..') ? p : relative(repoRoot, p));
 
   if (options.reset) {
-    const data = join(repoRoot, 'examples', options.name, '.data');
+    const data = join(dirname(configFile), '.data');
     await rm(data, { recursive: true, force: true });
     log(`removed ${show(data)}`);
   }
@@ -140,12 +150,14 @@ async function main(): Promise<number> {
     onError: (e) => log(`appending to ${show(live)} failed: ${e.message}`),
   });
 
+  const args = [cli, 'up', '--config', show(configFile), ...(options.port === undefined ? [] : ['--port', String(options.port)])];
   // In its own process group, so a Ctrl-C reaches it once (forwarded below), not twice.
-  const child = spawn(process.execPath, [cli, 'up', '--config', configFile], { cwd: repoRoot, stdio: 'inherit', detached: true });
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', detached: true });
   const killOnExit = () => child.kill('SIGTERM');
   process.on('exit', killOnExit);
+  // Appending stops before the signal is passed on, so the speed layer drains every line written.
   const forward = (signal: NodeJS.Signals) => () => {
-    child.kill(signal);
+    void appender.stop().finally(() => child.kill(signal));
   };
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');

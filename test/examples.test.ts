@@ -5,8 +5,8 @@
  * real fused pipeline), the payments audit sample is rejected line by line,
  * and the runner's history and live writers lay data out as the layers read it.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -517,4 +517,87 @@ describe('example runner', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('usage: npm run example -- <iot|trading|payments|social>');
   });
+});
+
+describe('example runner, end to end', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    if (child?.exitCode === null) child.kill('SIGTERM');
+  });
+
+  /** Runs the runner until `whileUp` is done, then SIGTERM; returns its output and exit code. */
+  async function runExample(args: string[], port: number, whileUp: (base: string) => Promise<void>): Promise<{ output: string; code: number | null }> {
+    const base = `http://127.0.0.1:${port}`;
+    let output = '';
+    const runner = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'example.ts'), ...args, '--port', String(port)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = runner;
+    runner.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    runner.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
+    const until = Date.now() + 120_000;
+    for (;;) {
+      if (runner.exitCode !== null) throw new Error(`the runner exited early (${runner.exitCode}):\n${output}`);
+      if (Date.now() > until) throw new Error(`pulse up was not ready within 120 s:\n${output}`);
+      if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await whileUp(base);
+    runner.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
+    return { output, code };
+  }
+
+  /** Waits until the speed layer has published a realtime watermark for `view`. */
+  async function realtimeWatermark(base: string, view: string): Promise<string | null> {
+    for (const stop = Date.now() + 30_000; Date.now() < stop; await new Promise((r) => setTimeout(r, 500))) {
+      const watermark = ((await (await fetch(`${base}/v1/views/${view}/freshness`)).json()) as { realtimeWatermark: string | null }).realtimeWatermark;
+      if (watermark) return watermark;
+    }
+    return null;
+  }
+
+  const count = (pattern: RegExp, output: string) => Number(pattern.exec(output)?.[1] ?? NaN);
+  const appendedLines = (output: string) => count(/appended \d+ draws as (\d+) lines/, output);
+  const consumedMessages = (output: string) => count(/"messages":(\d+)[^\n]*speed worker stopped/, output);
+
+  it('writes the history, runs pulse up while appending live ticks, stops on SIGTERM, and resumes where it stopped', async () => {
+    // A copy of the trading config, so the run's .data/ lives in a scratch folder.
+    const dir = join(scratch, 'runner-e2e');
+    await mkdir(dir, { recursive: true });
+    const configFile = join(dir, 'pulse.config.yaml');
+    await copyFile(join(repoRoot, 'examples', 'trading', 'pulse.config.yaml'), configFile);
+    const args = ['trading', '--config', configFile, '--rate', '50', '--invalid', '0.1'];
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+
+    const first = await runExample(args, port, async (base) => {
+      expect(await hasHistory(join(dir, '.data', 'lake', 'raw'))).toBe(true);
+      // The day of history is served from the batch view: complete hourly rows.
+      const hourly = (await (await fetch(`${base}/v1/views/vwap_1m?symbol=NVDA&granularity=1h`)).json()) as { rows: { complete: boolean; trades: number }[] };
+      expect(hourly.rows.length).toBeGreaterThanOrEqual(24);
+      expect(hourly.rows.slice(0, 20).every((r) => r.complete && r.trades > 0)).toBe(true);
+      // The live ticks reach the realtime side.
+      expect(await realtimeWatermark(base, 'vwap_1m')).not.toBeNull();
+    });
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain('[example] history: ');
+    expect(first.output).toContain('partition has no checkpoint yet');
+    expect(first.output).toContain('[example] pulse up exited (0)');
+    const appended = appendedLines(first.output);
+    expect(appended).toBeGreaterThan(0);
+    expect(consumedMessages(first.output)).toBeLessThanOrEqual(appended);
+
+    // A second run keeps the history and the live file, and the speed layer resumes from its checkpoint.
+    const second = await runExample(args, port, async (base) => {
+      expect(await realtimeWatermark(base, 'vwap_1m')).not.toBeNull();
+    });
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).toContain('[example] history already in');
+    expect(second.output).toContain('partition restored from its checkpoint');
+    const live = await readFile(join(dir, '.data', 'live.ndjson'), 'utf8');
+    expect(live.trimEnd().split('\n')).toHaveLength(appended + appendedLines(second.output));
+    expect(consumedMessages(first.output) + consumedMessages(second.output)).toBeLessThanOrEqual(appended + appendedLines(second.output));
+  }, 300_000);
 });
