@@ -1,5 +1,5 @@
 //! Conversions shared by every binding module: core errors → JS errors,
-//! Arrow IPC bytes ↔ record batches.
+//! record batches → Arrow IPC bytes.
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -14,10 +14,4 @@ pub fn js_err<E: std::fmt::Display>(e: E) -> napi::Error {
 pub fn batches_to_buffer(schema: &SchemaRef, batches: &[RecordBatch]) -> napi::Result<Buffer> {
     let bytes = pulse_core::ipc::encode_stream(schema, batches).map_err(js_err)?;
     Ok(Buffer::from(bytes))
-}
-
-/// Decodes Arrow IPC stream bytes into record batches.
-pub fn bytes_to_batches(bytes: &[u8]) -> napi::Result<(Option<SchemaRef>, Vec<RecordBatch>)> {
-    let buf = arrow_buffer::Buffer::from(bytes);
-    pulse_core::ipc::decode_stream(buf).map_err(js_err)
 }
