@@ -19,7 +19,8 @@ import { LATENESS_MS, pipelineSpec } from './speed-support/spec.js';
 import { startWorker } from './speed-support/worker.js';
 
 const PARTITIONS = 3;
-const PORT = Number(process.env.PULSE_SPEED_RESTART_KAFKA_PORT ?? 39292);
+// Below the kernel's ephemeral range (32768–60999 here), so no client socket holds it when the broker binds.
+const PORT = Number(process.env.PULSE_SPEED_RESTART_KAFKA_PORT ?? 29292);
 
 describe('speed layer across a broker restart', () => {
   let broker: PrivateBroker;
