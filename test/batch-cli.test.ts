@@ -144,7 +144,7 @@ describe('pulse batch run (CLI) against S3', () => {
 
     const views = await pulse(['--config', configFile, 'views', 'list']);
     expect(views.code).toBe(0);
-    for (const v of ['temp_by_device_1m', 'activity_5m', 'device_sessions']) expect(views.stdout).toMatch(new RegExp(`^${v}\\s+\\d{8}T\\d{6}Z-`, 'm'));
+    for (const v of ['temp_by_device_1m', 'activity_5m', 'device_sessions']) expect(views.stdout).toMatch(new RegExp(`^${v}\\s+\\d{8}T\\d{6}\\.\\d{3}Z-`, 'm'));
     const shown = await pulse(['--config', configFile, 'views', 'show', 'activity_5m']);
     const parsed = JSON.parse(shown.stdout) as { published: { view: string }; versions: string[] };
     expect(parsed.published.view).toBe('activity_5m');

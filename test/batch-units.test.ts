@@ -189,6 +189,9 @@ describe('run ids', () => {
     expect(a.startsWith(compactUtc(Date.UTC(2026, 0, 1, 2)))).toBe(true);
     expect(a < b).toBe(true);
     expect(isRunId(a)).toBe(true);
+    expect(a).toMatch(/^20260101T020000\.000Z-[0-9a-f]{8}$/);
+    expect(isRunId('20260101T020000Z-0a1b2c3d')).toBe(true);
+    expect(newRunId(Date.UTC(2026, 0, 1, 2, 0, 0, 1)) > newRunId(Date.UTC(2026, 0, 1, 2, 0, 0, 0))).toBe(true);
     expect(isRunId('../../etc')).toBe(false);
     expect(new Set(Array.from({ length: 200 }, () => newRunId(0))).size).toBe(200);
   });

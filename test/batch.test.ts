@@ -248,6 +248,41 @@ describe('batch run edge cases against S3', () => {
     }
   });
 
+  it('counts an object that vanished between listing and reading as failed to read, not retried', async () => {
+    const l = await lake('batch-vanished');
+    try {
+      // A large object sorts first and is read first (concurrency 1), so the delete issued at start is long done when part-0001 is read.
+      const first = readings(900, 20_000);
+      await l.raw.put('date=2026-01-01/a-large.ndjson', ndjson(first));
+      const rest = await putObjects(l, 3, 100, 901);
+      const rows = [...first, ...rest];
+      const noop = () => {};
+      const result = await runBatch({ ...l.job, concurrency: 1 }, {
+        log,
+        progress: {
+          // called once the inputs are listed, before any is read
+          start: () => void l.raw.delete('date=2026-01-01/part-0001.ndjson'),
+          bytes: noop,
+          records: noop,
+          rejects: noop,
+          objectDone: noop,
+          stop: noop,
+        },
+      });
+      expect(result.exitCode).toBe(1);
+      const failed = result.audit!.inputs.filter((i) => i.status === 'failed');
+      expect(failed.map((i) => [i.key, i.attempts])).toEqual([['date=2026-01-01/part-0001.ndjson', 1]]);
+      expect(failed[0]!.error).toMatch(/no object/);
+      const { manifest, cells } = await publishedCells(l);
+      expect(manifest.failedInputs.map((i) => i.key)).toEqual(['date=2026-01-01/part-0001.ndjson']);
+      const kept = [...first, ...rest.slice(0, 100), ...rest.slice(200)];
+      expect(rows.length).toBe(20_300);
+      expect(cellsMismatch(cells, perMinuteDevice(covered(kept, Date.now())))).toBeUndefined();
+    } finally {
+      await l.bucket.remove();
+    }
+  });
+
   it('fails with exit 2 and publishes nothing when there is no input', async () => {
     const l = await lake('batch-empty');
     try {

@@ -1,13 +1,13 @@
 /**
  * Builds a view store the way the batch and speed layers leave it, with the
- * real native window states: a batch view of the events before T (manifest
+ * real fused native pipeline: a batch view of the events before T (manifest
  * + state.arrow) and realtime checkpoints of several partitions holding the
  * events at or after their boundary. Shared by the serving tests and the
  * serving benchmark.
  */
-import { validateConfig, type Config, type ConfigInput } from '../src/config/index.js';
 import type { Table } from 'apache-arrow';
-import { ViewState, viewInputTable, type ViewQuery } from '../src/core/window.js';
+import { toNativeSpecs, validateConfig, type Config, type ConfigInput } from '../src/config/index.js';
+import { Pipeline, type PipelineSpec, type ViewQuery } from '../src/core/pipeline.js';
 import { viewDefinitions } from '../src/serving/definition.js';
 import type { ObjectStore } from '../src/storage/index.js';
 import { ReferenceView, type Row } from './reference/aggregate.js';
@@ -95,11 +95,10 @@ export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
 export type TaggedReading = Reading & { level: string };
 
 /**
- * The test config's rules and view filter, evaluated per record: `level` is
- * 'low' when battery < 20 (a null battery does not match, so 'normal'), and
- * `total_1m` counts only sites other than site-0. The fused pipeline
- * evaluates the same expressions natively; here they feed `ViewState`
- * directly, so the serving tests depend on the window core alone.
+ * The test config's rules and view filter, for the TypeScript reference
+ * (which aggregates records, it does not evaluate rules): `level` is 'low'
+ * when battery < 20 (a null battery does not match, so 'normal'), and
+ * `total_1m` counts only sites other than site-0.
  */
 export function tag(r: Reading): TaggedReading {
   return { ...r, level: r.battery !== null && r.battery < 20 ? 'low' : 'normal' };
@@ -109,20 +108,30 @@ function passesFilter(view: string, r: Reading): boolean {
   return view !== 'total_1m' || r.site !== 'site-0';
 }
 
-/** One state per configured view, holding the events whose time lies in `[from, to)` (the boundary a layer applies). */
-export function buildStates(config: Config, events: readonly Reading[], from = FAR_PAST, to = FAR_FUTURE): Map<string, ViewState> {
-  const definitions = viewDefinitions(config);
-  const inRange = events.filter((e) => e.ts >= from && e.ts < to).map(tag);
-  const states = new Map<string, ViewState>();
-  for (const d of definitions) {
-    const state = ViewState.create(d.recordSchema, d.spec, { derivedColumns: d.derivedColumns });
-    if (inRange.length > 0) {
-      const table = viewInputTable(d.recordSchema, inRange, d.derivedColumns);
-      state.update(table, inRange.map((e) => passesFilter(d.name, e)));
-    }
-    states.set(d.name, state);
+/** The spec both layers compile, as `pulse batch run` and `pulse speed start` build it. */
+export function pipelineSpec(config: Config): PipelineSpec {
+  const specs = toNativeSpecs(config);
+  return { schema: specs.schema, parse: specs.batchParse, rules: specs.rules, views: specs.views };
+}
+
+export function ndjson(events: readonly object[]): Buffer {
+  return Buffer.from(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+}
+
+/**
+ * The fused native pipeline fed with `events`, every view restricted to
+ * `[from, to)`: the boundary a batch run (`[−∞, T)`) or a speed worker
+ * (`[T, ∞)`) applies.
+ */
+export function buildPipeline(config: Config, events: readonly Reading[], from = FAR_PAST, to = FAR_FUTURE): Pipeline {
+  const pipeline = Pipeline.create(pipelineSpec(config));
+  for (const view of config.views) pipeline.setViewRange(view.name, from, to);
+  if (events.length > 0) {
+    const report = pipeline.push(ndjson(events));
+    if (report.parseRejects + report.ruleRejects > 0) throw new Error(`test events rejected: ${JSON.stringify(report.rejects.slice(0, 3))}`);
   }
-  return states;
+  pipeline.finish();
+  return pipeline;
 }
 
 /** Every view recomputed over all events, as one batch run over everything would build them. */
@@ -131,15 +140,8 @@ export interface Recomputation {
 }
 
 export function recompute(config: Config, events: readonly Reading[]): Recomputation {
-  const states = buildStates(config, events);
-  return { query: (view, q) => (states.get(view) as ViewState).query(q) };
-}
-
-/** The largest event time in `[from, to)`: a layer's watermark after applying them. */
-function watermarkOf(events: readonly Reading[], from: number, to: number): number | null {
-  let w: number | null = null;
-  for (const e of events) if (e.ts >= from && e.ts < to && (w === null || e.ts > w)) w = e.ts;
-  return w;
+  const pipeline = buildPipeline(config, events);
+  return { query: (view, q) => pipeline.query(view, q) };
 }
 
 /** The exact reference answer over all events (test/reference/aggregate.ts). */
@@ -154,10 +156,10 @@ export function referenceQuery(config: Config, events: readonly Reading[], view:
 
 /** Publishes a batch view of every configured view: the events before T, then the manifest (the atomic switch). */
 export async function publishBatch(store: ObjectStore, config: Config, events: readonly Reading[], T: number, version: string): Promise<void> {
-  const states = buildStates(config, events, FAR_PAST, T);
+  const pipeline = buildPipeline(config, events, FAR_PAST, T);
   for (const view of config.views) {
     const snapshot = `views/${view.name}/batch/${version}/state.arrow`;
-    await store.put(snapshot, (states.get(view.name) as ViewState).snapshot());
+    await store.put(snapshot, pipeline.snapshot(view.name));
     const manifest = {
       view: view.name,
       version,
@@ -187,12 +189,12 @@ export interface RealtimePartition {
 
 /** Writes one partition's realtime snapshots, then its checkpoint (the commit point); returns the checkpoint's watermark. */
 export async function publishCheckpoint(store: ObjectStore, config: Config, p: RealtimePartition): Promise<number | null> {
-  const states = buildStates(config, p.events, p.applied, FAR_FUTURE);
+  const pipeline = buildPipeline(config, p.events, p.applied, FAR_FUTURE);
   const views: Record<string, string> = {};
   const batchCoverage: Record<string, number> = {};
   for (const view of config.views) {
     const key = `views/${view.name}/realtime/${p.topic}-${p.partition}/${p.seq}.arrow`;
-    await store.put(key, (states.get(view.name) as ViewState).snapshot());
+    await store.put(key, pipeline.snapshot(view.name));
     views[view.name] = key;
     batchCoverage[view.name] = p.applied;
   }
@@ -201,7 +203,7 @@ export async function publishCheckpoint(store: ObjectStore, config: Config, p: R
     partition: p.partition,
     seq: p.seq,
     offset: String(p.offset ?? p.events.length),
-    watermark: watermarkOf(p.events, p.applied, FAR_FUTURE),
+    watermark: pipeline.watermark(),
     createdAt: new Date(p.createdAt ?? Date.now()).toISOString(),
     views,
     batchCoverage,

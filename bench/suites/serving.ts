@@ -34,6 +34,7 @@ function benchConfig(): Config {
 
 async function serve(mode: string, storeDir: string, bodyFile: string): Promise<void> {
   let port: number;
+  let close: () => Promise<void>;
   if (mode === 'bare') {
     const { default: Fastify } = await import('fastify');
     // The answer's bytes, sent as the serving route sends them (one Buffer).
@@ -43,12 +44,17 @@ async function serve(mode: string, storeDir: string, bodyFile: string): Promise<
     app.get('/tiny', async () => ({ ok: true }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as { port: number }).port;
+    close = () => app.close();
   } else {
     const { buildServer } = await import('../../src/serving/index.js');
     const app = await buildServer({ config: benchConfig(), store: openStore(storeDir), lag: null, pollIntervalMs: 60_000 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as { port: number }).port;
+    close = () => app.close();
   }
+  process.once('SIGTERM', () => {
+    void close().then(() => process.exit(0));
+  });
   process.stdout.write(`LISTENING ${port}\n`);
 }
 
@@ -65,7 +71,8 @@ interface Running {
 
 /** Starts a server process pinned to core 0 and waits for its port. */
 function startServer(mode: 'pulse' | 'bare', storeDir: string, bodyFile: string): Promise<Running> {
-  const args = ['-c', '0', process.execPath, '--import', 'tsx', SELF, '--serve', mode, storeDir, bodyFile];
+  const profile = process.env.PULSE_BENCH_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.PULSE_BENCH_PROFILE}`] : [];
+  const args = ['-c', '0', process.execPath, ...profile, '--import', 'tsx', SELF, '--serve', mode, storeDir, bodyFile];
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 60 s`)), 60_000);
@@ -91,15 +98,33 @@ async function stopServer(s: Running): Promise<void> {
   await exited;
 }
 
-function load(options: autocannon.Options): Promise<Result> {
+/** A load run: autocannon's result and the exact latency percentiles (autocannon's histogram rounds to whole ms). */
+interface Load {
+  result: Result;
+  p50: number;
+  p99: number;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
+}
+
+function load(options: autocannon.Options): Promise<Load> {
   return new Promise((resolve, reject) => {
-    autocannon({ connections: 10, pipelining: 1, ...options }, (err, result) => (err ? reject(err) : resolve(result)));
+    const latencies: number[] = [];
+    const instance = autocannon({ connections: 10, pipelining: 1, ...options }, (err, result) => {
+      if (err) return reject(err);
+      const sorted = Float64Array.from(latencies).sort();
+      resolve({ result, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) });
+    });
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   });
 }
 
-function measurement(caseName: string, subject: string, baseline: string, r: Result, rowsPerAnswer: number, extra = ''): Measurement {
+function measurement(caseName: string, subject: string, baseline: string, l: Load, rowsPerAnswer: number, extra = ''): Measurement {
+  const r = l.result;
   const rps = r.requests.average;
-  const note = `${Math.round(rps)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${extra}`;
+  const note = `${Math.round(rps)} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${extra}`;
   process.stderr.write(`  ${caseName.padEnd(34)} ${subject.padEnd(30)} ${note}\n`);
   return {
     suite: SUITE,
@@ -176,13 +201,13 @@ const suite: Suite = {
             },
           ],
         });
-        const half = Math.max(1, Math.round(repeated.requests.average / 2));
+        const half = Math.max(1, Math.round(repeated.result.requests.average / 2));
         const halfLoad = await load({ url: pulse.base + hot, duration, overallRate: half });
         const caseName = 'day × key × 1m (JSON)';
         results.push(measurement(caseName, 'pulse, repeated query', 'bare Fastify, same bytes', repeated, answerRows));
         results.push(measurement(caseName, 'pulse, distinct queries', 'bare Fastify, same bytes', distinct, answerRows, ' (answer cache misses)'));
         results.push(
-          measurement(`at 50% load (${half} req/s)`, 'pulse, repeated query', 'pulse, repeated query', halfLoad, answerRows, `, p99/p50 ${(halfLoad.latency.p99 / Math.max(0.001, halfLoad.latency.p50)).toFixed(2)}`),
+          measurement(`at 50% load (${half} req/s)`, 'pulse, repeated query', 'pulse, repeated query', halfLoad, answerRows, `, p99/p50 ${(halfLoad.p99 / halfLoad.p50).toFixed(2)}`),
         );
       } finally {
         await stopServer(pulse);

@@ -112,7 +112,9 @@ export class PipelineError extends Error {
 export async function processObject(job: ObjectJob, input: InputObject, minTime: number): Promise<ObjectResult> {
   const started = performance.now();
   let lastError: unknown;
+  let attempts = 0;
   for (let attempt = 1; attempt <= job.attempts; attempt++) {
+    attempts = attempt;
     job.signal?.throwIfAborted();
     const rejects = new RejectFile(job.errors, job.runId, input.key);
     const pipeline = createPipeline(job.spec, job.coverage, minTime);
@@ -147,7 +149,7 @@ export async function processObject(job: ObjectJob, input: InputObject, minTime:
     counts: zeroCounts(),
     rejectsByKind: {},
     ruleCounters: [],
-    attempts: job.attempts,
+    attempts,
     ms: performance.now() - started,
     error: message(lastError),
   };

@@ -5,43 +5,13 @@
  * (see `ServedView.memo`); only the freshness block is fresh per request.
  */
 import { Bool, DataType, Table, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { isoTime } from './time.js';
 
 /** The media type of Arrow IPC streams. */
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const DAY_MS = 86_400_000;
-
-/** `YYYY-MM-DDT` of each day seen, so a day's windows format their date once. */
-const dayPrefixes = new Map<number, string>();
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
-/** ISO-8601 UTC of epoch ms, as `Date.toISOString` writes it, without a Date per value. */
-export function isoTime(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  let prefix = dayPrefixes.get(day);
-  if (prefix === undefined) {
-    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    if (dayPrefixes.size > 10_000) dayPrefixes.clear();
-    dayPrefixes.set(day, prefix);
-  }
-  let rest = ms - day * DAY_MS;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const sec = Math.floor(rest / 1000);
-  return `${prefix}${pad(h, 2)}:${pad(m, 2)}:${pad(sec, 2)}.${pad(rest - sec * 1000, 3)}Z`;
-}
-
-/** Whether `isoTime` can format it (years 0000–9999, as JSON clients expect). */
-function plainYear(ms: number): boolean {
-  return ms >= -62_167_219_200_000 && ms < 253_402_300_800_000;
-}
 
 /** The JSON text of each value of a column: column-wise, over the typed arrays, not per cell through `Vector.get`. */
 function jsonColumn(vector: Vector, type: DataType): string[] {
@@ -52,7 +22,7 @@ function jsonColumn(vector: Vector, type: DataType): string[] {
   if (DataType.isTimestamp(type) || DataType.isDate(type)) {
     for (let i = 0; i < n; i++) {
       const ms = Number(values[i]);
-      out[i] = !valid(i) ? 'null' : plainYear(ms) ? `"${isoTime(ms)}"` : JSON.stringify(new Date(ms).toISOString());
+      out[i] = valid(i) ? `"${isoTime(ms)}"` : 'null';
     }
   } else if (DataType.isInt(type)) {
     for (let i = 0; i < n; i++) {

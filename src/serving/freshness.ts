@@ -5,6 +5,7 @@
  * query used.
  */
 import type { ServedView } from './served-view.js';
+import { isoTime } from './time.js';
 
 export interface Freshness {
   /** Coverage end T of the batch view (ISO-8601), null without one. */
@@ -18,7 +19,7 @@ export interface Freshness {
 }
 
 export function iso(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+  return ms === null || ms === undefined ? null : isoTime(ms);
 }
 
 export function snapshotAgeMs(view: ServedView | undefined, now: number): number | null {

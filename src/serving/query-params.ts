@@ -29,6 +29,9 @@ export interface QueryLimits {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+const ISO_DATETIME = z.iso.datetime({ offset: true });
+const ISO_DATE = z.iso.date();
+
 /**
  * An instant: ISO-8601 date-time with an explicit offset (`Z` or `+01:00`),
  * or a calendar date (midnight UTC). A local time without an offset is
@@ -38,7 +41,7 @@ export const instant = z
   .string()
   .max(64)
   .superRefine((text, ctx) => {
-    const ok = z.iso.datetime({ offset: true }).safeParse(text).success || z.iso.date().safeParse(text).success;
+    const ok = ISO_DATETIME.safeParse(text).success || ISO_DATE.safeParse(text).success;
     if (!ok) {
       ctx.addIssue({
         code: 'custom',

@@ -62,6 +62,8 @@ export class ServedView {
   /** Boundary states by window geometry, built on first use (they depend on this version only). */
   private readonly boundaryStates = new Map<string, ViewState | null>();
   private mergedState: ViewState | null | undefined;
+  private sourceLabel: string | undefined;
+  private readonly texts = new Map<string, string>();
   private readonly answers = new LRUCache<string, CachedAnswer>({
     maxSize: ANSWER_CACHE_BYTES,
     sizeCalculation: (a) => Math.max(1, a.bytes),
@@ -123,8 +125,11 @@ export class ServedView {
 
   /** The version label of this answer's sources: batch version and partition seqs. */
   get sourceVersion(): string {
-    const parts = (this.realtime?.partitions ?? []).map((p) => `${p.topic}-${p.partition}@${p.seq}`);
-    return [this.batch ? `batch@${this.batch.version}` : 'batch@none', ...parts].join(' ');
+    this.sourceLabel ??= [
+      this.batch ? `batch@${this.batch.version}` : 'batch@none',
+      ...(this.realtime?.partitions ?? []).map((p) => `${p.topic}-${p.partition}@${p.seq}`),
+    ].join(' ');
+    return this.sourceLabel;
   }
 
   geometry(q: Pick<ViewQuery, 'granularityMs'>): WindowGeometry {
@@ -168,6 +173,16 @@ export class ServedView {
     const value = compute();
     if (value.bytes <= ANSWER_CACHE_BYTES) this.answers.set(key, value);
     return value;
+  }
+
+  /** A text derived from this version alone (a header value), computed once. */
+  memoText(key: string, compute: () => string): string {
+    let text = this.texts.get(key);
+    if (text === undefined) {
+      text = compute();
+      this.texts.set(key, text);
+    }
+    return text;
   }
 
   private stateFor(segment: Segment, q: ViewQuery): ViewState | null {

@@ -37,11 +37,11 @@ function cell(value: string | number | undefined, width: number): string {
 }
 
 export function formatRuns(rows: RunRow[]): string {
-  const header = `${cell('RUN', 26)}${cell('STATUS', 9)}${cell('EXIT', 5)}${cell('STARTED', 25)}${cell('SECONDS', 9)}${cell('OBJECTS', 10)}${cell('RECORDS', 12)}${cell('REJECTED', 10)}PUBLISHED`;
+  const header = `${cell('RUN', 31)}${cell('STATUS', 9)}${cell('EXIT', 5)}${cell('STARTED', 25)}${cell('SECONDS', 9)}${cell('OBJECTS', 10)}${cell('RECORDS', 12)}${cell('REJECTED', 10)}PUBLISHED`;
   const lines = rows.map(({ runId, audit: a }) =>
     a
-      ? `${cell(runId, 26)}${cell(a.status, 9)}${cell(a.exitCode, 5)}${cell(a.startedAt, 25)}${cell((a.durationMs / 1000).toFixed(1), 9)}${cell(`${a.totals.objectsDone}/${a.totals.objects}`, 10)}${cell(a.totals.records, 12)}${cell(a.totals.rejected, 10)}${a.published.map((p) => p.view).join(',')}`
-      : `${cell(runId, 26)}${cell('unfinished', 9)}(no audit report: still running, a shard, or interrupted)`,
+      ? `${cell(runId, 31)}${cell(a.status, 9)}${cell(a.exitCode, 5)}${cell(a.startedAt, 25)}${cell((a.durationMs / 1000).toFixed(1), 9)}${cell(`${a.totals.objectsDone}/${a.totals.objects}`, 10)}${cell(a.totals.records, 12)}${cell(a.totals.rejected, 10)}${a.published.map((p) => p.view).join(',')}`
+      : `${cell(runId, 31)}${cell('unfinished', 9)}(no audit report: still running, a shard, or interrupted)`,
   );
   return [header, ...lines].join('\n');
 }

@@ -11,10 +11,10 @@ function cell(value: string | number | undefined, width: number): string {
 }
 
 export function formatViews(rows: { name: string; manifest?: BatchManifest }[]): string {
-  const header = `${cell('VIEW', 28)}${cell('VERSION', 26)}${cell('COVERAGE END', 26)}${cell('INPUTS', 8)}${cell('RECORDS', 12)}${cell('REJECTED', 10)}SNAPSHOT BYTES`;
+  const header = `${cell('VIEW', 28)}${cell('VERSION', 31)}${cell('COVERAGE END', 26)}${cell('INPUTS', 8)}${cell('RECORDS', 12)}${cell('REJECTED', 10)}SNAPSHOT BYTES`;
   const lines = rows.map(({ name, manifest: m }) =>
     m
-      ? `${cell(name, 28)}${cell(m.version, 26)}${cell(new Date(m.coverageEnd).toISOString(), 26)}${cell(m.inputs.length + (m.failedInputs.length ? `(+${m.failedInputs.length}✗)` : ''), 8)}${cell(m.counts.records, 12)}${cell(m.counts.rejected, 10)}${m.snapshotBytes}`
+      ? `${cell(name, 28)}${cell(m.version, 31)}${cell(new Date(m.coverageEnd).toISOString(), 26)}${cell(m.inputs.length + (m.failedInputs.length ? `(+${m.failedInputs.length}✗)` : ''), 8)}${cell(m.counts.records, 12)}${cell(m.counts.rejected, 10)}${m.snapshotBytes}`
       : `${cell(name, 28)}not published yet`,
   );
   return [header, ...lines].join('\n');

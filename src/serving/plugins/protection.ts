@@ -1,13 +1,14 @@
 /**
  * What keeps the serving layer standing under hostile or heavy traffic:
- * overload shedding (503 with Retry-After instead of collapse), security
- * headers, CORS only when configured, a per-client rate limit when
+ * overload shedding (503 with Retry-After instead of collapse), helmet's
+ * security headers, CORS only when configured, a per-client rate limit when
  * configured, and a cap on URL length (no route takes a body; Fastify's
  * `bodyLimit` and `maxParamLength` are set by the server factory).
  */
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet, { type HelmetOptions } from 'helmet';
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import fp from 'fastify-plugin';
 
@@ -21,6 +22,25 @@ export interface ProtectionOptions {
   rateLimit: { max: number; timeWindowMs: number } | undefined;
   /** Overload thresholds; by default load is shed when the event loop lags by more than a second. */
   pressure?: FastifyUnderPressureOptions;
+}
+
+/**
+ * The security headers helmet sets for these options. They depend on the
+ * options only, so helmet runs once here, not once per request (as the
+ * per-request middleware of @fastify/helmet does).
+ */
+export function securityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const collector = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as IncomingMessage, collector as unknown as ServerResponse, () => undefined);
+  return headers;
 }
 
 export const protectionPlugin = fp<ProtectionOptions>(
@@ -40,10 +60,14 @@ export const protectionPlugin = fp<ProtectionOptions>(
       }
     });
 
-    await app.register(helmet, {
-      // The API serves JSON and Arrow; only the /docs UI needs its own CSP (set by the docs plugin).
+    const headers = securityHeaders({
+      // The API serves JSON and Arrow; the /docs UI sets its own CSP on its files.
       contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
       crossOriginResourcePolicy: { policy: 'same-origin' },
+    });
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(headers);
+      done();
     });
 
     if (options.cors !== false) {

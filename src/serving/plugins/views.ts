@@ -67,9 +67,9 @@ function unavailable(reply: FastifyReply, registry: ViewRegistry, name: string):
   return reply.header('retry-after', '1').code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `view '${name}' is unavailable: ${why}` });
 }
 
-/** The version an answer came from: the view's generation and its sources (batch version, partition seqs). */
+/** The version an answer came from: the view's generation and its sources (batch version, partition seqs); printable ASCII only. */
 function versionHeader(view: ServedView): string {
-  return `${view.generation} ${view.sourceVersion}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+  return view.memoText('version-header', () => `${view.generation} ${view.sourceVersion}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
