@@ -19,7 +19,8 @@ import { LATENESS_MS, pipelineSpec } from './speed-support/spec.js';
 import { startWorker } from './speed-support/worker.js';
 
 const PARTITIONS = 3;
-const PORT = Number(process.env.PULSE_SPEED_RESTART_KAFKA_PORT ?? 39292);
+// Below the kernel's ephemeral range (32768–60999 here), so no client socket holds it when the broker binds.
+const PORT = Number(process.env.PULSE_SPEED_RESTART_KAFKA_PORT ?? 29292);
 
 describe('speed layer across a broker restart', () => {
   let broker: PrivateBroker;
@@ -41,16 +42,29 @@ describe('speed layer across a broker restart', () => {
     await bucket?.remove();
   });
 
-  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-    it(`reconnects after the broker is stopped with ${signal} and restarted, losing nothing`, { timeout: 300_000 }, async () => {
-      const topic = uniqueName(`speed-restart-${signal.toLowerCase()}`);
+  const cases = [
+    { name: 'stopped with SIGKILL and restarted', signal: 'SIGKILL', downMs: 4_000, seed: 31 },
+    { name: 'stopped with SIGTERM and restarted', signal: 'SIGTERM', downMs: 4_000, seed: 32 },
+    // Client retries cut short: the consumer crashes while the broker is away (kafkajs restarts it, or gives it up and the source starts a new one).
+    { name: 'away long enough for its consumer to crash', signal: 'SIGKILL', downMs: 8_000, seed: 33, giveUp: true },
+  ] as const;
+  for (const c of cases) {
+    it(`reconnects after the broker is ${c.name}, losing nothing`, { timeout: 300_000 }, async () => {
+      const signal = c.signal;
+      const topic = uniqueName(`speed-restart-${c.seed}`);
       await createTopic(admin, topic, PARTITIONS);
       const views = openStore(`s3://${bucket.name}/${topic}/store`);
       const archive = openStore(`s3://${bucket.name}/${topic}/raw`);
-      const scenario = new Scenario(PARTITIONS, signal === 'SIGKILL' ? 31 : 32);
+      const scenario = new Scenario(PARTITIONS, c.seed);
       let producer = testProducer(kafka);
       await producer.connect();
-      const { worker, done } = await startWorker({ brokers: broker.brokers, topic, groupId: `${topic}-g`, stores: { views, archive } });
+      const { worker, source, done } = await startWorker({
+        brokers: broker.brokers,
+        topic,
+        groupId: `${topic}-g`,
+        stores: { views, archive },
+        ...('giveUp' in c ? { source: { client: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } } } } : {}),
+      });
       try {
         await produceAll(producer, topic, scenario.readings(3000));
         // Wait until the worker is part-way through, then take the broker away.
@@ -60,12 +74,13 @@ describe('speed layer across a broker restart', () => {
         });
         await producer.disconnect();
         await broker.kill(signal);
-        await sleep(4_000);
+        await sleep(c.downMs);
         await broker.restart();
         producer = testProducer(kafka);
         await producer.connect();
         await produceAll(producer, topic, scenario.readings(3000));
         const checkpoints = await waitForDrain(views, admin, topic, 150_000);
+        if ('giveUp' in c) expect(source.crashes).toBeGreaterThan(0);
         const { applied } = scenario.outcome(LATENESS_MS);
         const merged = await mergedViews(views, pipelineSpec(), checkpoints);
         const device = rows(merged.query('device_1m', { from: 0, to: Number.MAX_SAFE_INTEGER }));

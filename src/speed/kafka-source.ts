@@ -78,6 +78,10 @@ export class KafkaSource implements EventSource {
   /** The consumer has joined its group at least once (so the settings work). */
   private joined = false;
   private recovering: Promise<void> | undefined;
+  /** Consumer crashes seen (kafkajs restarts the consumer, or this source replaces it). */
+  crashes = 0;
+  /** Consumers started again after kafkajs gave one up. */
+  replacements = 0;
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.topic = options.topic;
@@ -118,6 +122,7 @@ export class KafkaSource implements EventSource {
     consumer.on(CRASH, (event) => {
       const { error, restart } = event.payload;
       if (this.stopped) return;
+      this.crashes += 1;
       handler.onRevoking();
       if (restart) {
         this.logger.warn({ err: error.message }, 'kafka consumer failed; kafkajs restarts it');
@@ -156,6 +161,7 @@ export class KafkaSource implements EventSource {
       this.consumer = this.createConsumer();
       try {
         await this.run(this.consumer, handler);
+        this.replacements += 1;
         this.logger.info({}, 'kafka consumer started again');
         return;
       } catch (err) {

@@ -12,6 +12,7 @@
  * one partition.
  */
 import type { Message, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GeneratedReading, ReadingKind } from './generator.js';
 import { ReadingGenerator } from './generator.js';
@@ -113,7 +114,7 @@ export async function produce(options: ProduceOptions): Promise<ProduceReport> {
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff);
   const producers: Producer[] = [];
   const connect = async (): Promise<Producer> => {
-    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     producers.push(producer);
     return producer;

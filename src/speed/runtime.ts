@@ -5,6 +5,7 @@
  * (plus the allowed lateness). `pulse speed start`, `pulse speed archive`
  * and `pulse up` all start it through here.
  */
+import { Partitioners } from 'kafkajs';
 import type { Config } from '../config/config.js';
 import { toNativeSpecs } from '../config/native.js';
 import type { DeadLetterSink } from './dead-letters.js';
@@ -58,7 +59,7 @@ export function createSpeedWorker(options: SpeedRuntimeOptions): SpeedWorker {
     const groupId = options.group ?? (mode === 'archive' ? `${src.group}-archive` : src.group);
     source = new KafkaSource({ brokers: src.brokers, topic: src.topic, groupId, clientId: src.clientId, logger });
     if (mode === 'speed') {
-      const producer = createKafka({ brokers: src.brokers, clientId: `${src.clientId}-dlq`, logger }).producer({ allowAutoTopicCreation: true });
+      const producer = createKafka({ brokers: src.brokers, clientId: `${src.clientId}-dlq`, logger }).producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
       deadLetters = new KafkaDeadLetterSink(producer, src.dlqTopic);
     }
   } else if (src.type === 'generator') {

@@ -43,12 +43,19 @@ export class PrivateBroker {
     return [`127.0.0.1:${this.port}`];
   }
 
-  /** Starts a broker on `port` (controller on `port + 1`) through the services script. */
-  static start(port: number): PrivateBroker {
-    const env = { ...process.env, PULSE_KAFKA_PORT: String(port), PULSE_KAFKA_CONTROLLER_PORT: String(port + 1) };
-    const result = spawnSync('bash', ['scripts/services.sh', 'start', 'kafka'], { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000 });
-    if (result.status !== 0) throw new Error(`could not start a private Kafka broker on ${port}:\n${result.stderr}`);
-    return new PrivateBroker(port, join(ROOT, '.cache', 'services', 'kafka', `port-${port}`));
+  /**
+   * Starts a broker on `port` (controller on `port + 1`) through the services
+   * script; when those ports are taken, on the next pairs up.
+   */
+  static start(port: number, attempts = 3): PrivateBroker {
+    let failure = '';
+    for (let p = port; p < port + 10 * attempts; p += 10) {
+      const env = { ...process.env, PULSE_KAFKA_PORT: String(p), PULSE_KAFKA_CONTROLLER_PORT: String(p + 1) };
+      const result = spawnSync('bash', ['scripts/services.sh', 'start', 'kafka'], { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000 });
+      if (result.status === 0) return new PrivateBroker(p, join(ROOT, '.cache', 'services', 'kafka', `port-${p}`));
+      failure += `\n--- port ${p}:\n${result.stderr.split('\n').slice(-15).join('\n')}`;
+    }
+    throw new Error(`could not start a private Kafka broker on ports ${port}…${port + 10 * (attempts - 1)}:${failure}`);
   }
 
   /** Stops the JVM (SIGKILL: a crash; SIGTERM: a clean shutdown) and waits for it to exit. */

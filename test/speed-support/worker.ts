@@ -1,7 +1,7 @@
 /** Starts a speed worker on the real broker for a test, with short timings. */
 import { Pipeline } from '../../src/core/pipeline.js';
 import { KafkaDeadLetterSink } from '../../src/speed/dead-letter-sinks.js';
-import { KafkaSource } from '../../src/speed/kafka-source.js';
+import { KafkaSource, type KafkaSourceOptions } from '../../src/speed/kafka-source.js';
 import type { SpeedLogger, SpeedStore } from '../../src/speed/ports.js';
 import type { SpeedWorkerOptions } from '../../src/speed/worker.js';
 import { SpeedWorker } from '../../src/speed/worker.js';
@@ -16,6 +16,7 @@ function stderrLogger(topic: string): SpeedLogger {
 
 export interface TestWorker {
   worker: SpeedWorker;
+  source: KafkaSource;
   /** Settles when the worker stops. */
   done: Promise<void>;
 }
@@ -27,6 +28,7 @@ export async function startWorker(options: {
   stores: { views: SpeedStore; archive?: SpeedStore };
   spec?: ReturnType<typeof pipelineSpec>;
   extra?: Partial<SpeedWorkerOptions>;
+  source?: Partial<KafkaSourceOptions>;
 }): Promise<TestWorker> {
   const producer = testKafka(options.brokers).producer();
   await producer.connect();
@@ -39,6 +41,7 @@ export async function startWorker(options: {
     rebalanceTimeoutMs: 10_000,
     maxWaitTimeMs: 100,
     ...(process.env.PULSE_TEST_LOG ? { logger: stderrLogger(options.topic) } : {}),
+    ...options.source,
   });
   const worker = new SpeedWorker({
     source,
@@ -56,5 +59,5 @@ export async function startWorker(options: {
   });
   const done = worker.run();
   done.catch(() => {});
-  return { worker, done };
+  return { worker, source, done };
 }
