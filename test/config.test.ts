@@ -92,9 +92,9 @@ describe('a valid config', () => {
       format: 'ndjson',
       csv: { delimiter: ',', header: true },
       schedule: '0 2 * * *',
-      chunkSize: 8 * 1024 * 1024,
+      chunkSize: 1024 * 1024,
       maxRecordBytes: 1024 * 1024,
-      lockTtl: 3_600_000,
+      lockTtl: 7_200_000,
     });
     expect(c.speed).toBeUndefined();
     expect(c.s3).toEqual({ region: 'us-east-1', forcePathStyle: false });

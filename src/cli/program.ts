@@ -4,8 +4,14 @@
  */
 import { Command, Option } from 'commander';
 import { LOG_LEVELS, configureLogger, resolveLogLevel } from '../observability/logger.js';
+import { registerBatchCommands } from './commands/batch.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerRulesCommands } from './commands/rules.js';
+import { registerRunsCommands } from './commands/runs.js';
+import { registerViewsCommands } from './commands/views.js';
+import { registerProduceCommand } from './commands/produce.js';
+import { registerSpeedCommands } from './commands/speed.js';
+import { registerUpCommand } from './commands/up.js';
 import { registerServeCommand } from './commands/serve.js';
 import { globalOptions, processIO, type CliContext, type CliIO } from './context.js';
 import { CliError, ExitCode, describeError, exitCodeFor } from './exit.js';
@@ -37,7 +43,13 @@ export function createProgram(ctx: CliContext, version: string): Command {
   });
 
   registerConfigCommands(program, ctx);
+  registerBatchCommands(program, ctx);
   registerRulesCommands(program, ctx);
+  registerRunsCommands(program, ctx);
+  registerViewsCommands(program, ctx);
+  registerSpeedCommands(program, ctx);
+  registerProduceCommand(program, ctx);
+  registerUpCommand(program, ctx);
   registerServeCommand(program, ctx);
   return program;
 }

@@ -53,7 +53,7 @@ export function describeConfig(loaded: LoadedConfig, envOverrides: readonly stri
     `views:   ${plural(config.views.length, 'view')}`,
     ...config.views.map((v) => `         ${viewLine(v)}`),
     `batch:   ${batch.source} (${batch.format}) → ${batch.viewStore}, rejects → ${batch.errors}`,
-    `         schedule '${batch.schedule}', ${batch.concurrency} at a time, chunks of ${formatByteSize(batch.chunkSize)}`,
+    `         schedule '${batch.schedule}', ${batch.concurrency ?? 'one per CPU'} at a time, chunks of ${formatByteSize(batch.chunkSize)}`,
     ...speedLines(config),
     `serving: http://${serving.host}:${serving.port}, ${serving.auth.tokens.length > 0 ? `${plural(serving.auth.tokens.length, 'token')}` : 'no auth'}`,
   ];

@@ -50,10 +50,10 @@ export const batch = z
       })
       .default('0 2 * * *')
       .meta({ description: 'Cron schedule of `pulse batch schedule` (5 or 6 fields; default nightly at 02:00).' }),
-    concurrency: z.number().int().min(1).max(256).default(4).meta({ description: 'Objects read at the same time.' }),
-    chunkSize: byteSize('Bytes read per chunk of an object (default 8MiB).').prefault('8MiB'),
+    concurrency: z.number().int().min(1).max(256).optional().meta({ description: 'Objects read at the same time, one pipeline each (default: one per CPU).' }),
+    chunkSize: byteSize('Bytes handed to the pipeline per call (default 1MiB).').prefault('1MiB'),
     maxRecordBytes: byteSize('A record longer than this is rejected as record_too_large (default 1MiB).').prefault('1MiB'),
-    lockTtl: duration({ min: 1, description: 'A run lock not renewed within this time is considered abandoned (default 1h).' }).prefault('1h'),
+    lockTtl: duration({ min: 1, description: 'A run lock not renewed within this time is considered abandoned (default 2h).' }).prefault('2h'),
   })
   .transform((b) => ({ ...b, errors: b.errors ?? childLocation(b.viewStore, 'errors/') }))
   .meta({ description: 'The batch layer.' });

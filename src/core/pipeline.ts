@@ -139,6 +139,11 @@ export class Pipeline {
     return this.inner.watermark() ?? null;
   }
 
+  /** Raises the watermark to at least `t`: a restored checkpoint's watermark, so lateness is decided as before the restore. */
+  raiseWatermark(t: number): void {
+    this.inner.raiseWatermark(clampTime(t));
+  }
+
   viewNames(): string[] {
     return this.inner.viewNames();
   }

@@ -180,6 +180,13 @@ impl NativePipeline {
         Ok(lock(&self.inner)?.watermark())
     }
 
+    /// Raises the watermark to at least `t` (restoring a checkpoint's watermark).
+    #[napi]
+    pub fn raise_watermark(&self, t: i64) -> napi::Result<()> {
+        lock(&self.inner)?.raise_watermark(t);
+        Ok(())
+    }
+
     #[napi]
     pub fn view_names(&self) -> napi::Result<Vec<String>> {
         Ok(lock(&self.inner)?

@@ -3,6 +3,8 @@
 //! back as one IPC stream (derived columns appended) and rejects as another
 //! (`row`, `rule_ids`, `messages`), with `row` counted across the stream.
 
+use std::panic::RefUnwindSafe;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice};
@@ -11,7 +13,7 @@ use napi_derive::napi;
 use pulse_core::rules::{rejects_schema, RuleSet, RulesSpec};
 use pulse_core::schema::Schema;
 
-use crate::convert::{bytes_to_batches, js_err};
+use crate::convert::js_err;
 
 /// What `evaluate` returns: two IPC streams and the row counts. The
 /// streams are copied into buffers the JS engine owns, so the collector frees
@@ -60,8 +62,33 @@ impl StreamEvaluation {
     }
 }
 
-fn evaluate_stream(rules: &RuleSet, ipc: &[u8]) -> napi::Result<StreamEvaluation> {
-    let (_, batches) = bytes_to_batches(ipc)?;
+/// Keeps the caller's Buffer referenced while Arrow arrays read its bytes.
+struct JsBytes(#[allow(dead_code)] Buffer);
+
+impl RefUnwindSafe for JsBytes {}
+
+/// The caller's IPC bytes as an Arrow buffer, without copying them.
+///
+/// Only for synchronous calls: the JS thread is blocked for the whole call,
+/// so nothing can write to the Buffer, and `evaluate_stream` drops every
+/// array decoded from it before it returns (its output is fresh `Vec`s).
+fn borrow_js_bytes(ipc: Buffer) -> arrow_buffer::Buffer {
+    let len = ipc.len();
+    match NonNull::new(ipc.as_ptr().cast_mut()) {
+        Some(ptr) if len > 0 => {
+            // SAFETY: `ptr` is valid for `len` bytes for as long as the JS
+            // Buffer is referenced, which the `JsBytes` owner guarantees;
+            // see the function's note for why no one writes to it meanwhile.
+            unsafe {
+                arrow_buffer::Buffer::from_custom_allocation(ptr, len, Arc::new(JsBytes(ipc)))
+            }
+        }
+        _ => arrow_buffer::Buffer::from_vec(Vec::<u8>::new()),
+    }
+}
+
+fn evaluate_stream(rules: &RuleSet, ipc: arrow_buffer::Buffer) -> napi::Result<StreamEvaluation> {
+    let (_, batches) = pulse_core::ipc::decode_stream(ipc).map_err(js_err)?;
     let mut valid = Vec::with_capacity(batches.len());
     let mut rejects = Vec::with_capacity(batches.len());
     let (mut offset, mut valid_rows, mut rejected_rows, mut warned_rows) = (0u32, 0, 0, 0);
@@ -97,7 +124,8 @@ impl<'task> ScopedTask<'task> for EvaluateTask {
     type JsValue = RulesEvaluation<'task>;
 
     fn compute(&mut self) -> napi::Result<StreamEvaluation> {
-        evaluate_stream(&self.rules, &self.ipc)
+        // JS runs while this does: take a private copy of the bytes first.
+        evaluate_stream(&self.rules, arrow_buffer::Buffer::from(&self.ipc[..]))
     }
 
     fn resolve(
@@ -136,7 +164,7 @@ impl NativeRuleSet {
         env: &'env Env,
         ipc: Buffer,
     ) -> napi::Result<RulesEvaluation<'env>> {
-        evaluate_stream(&self.inner, &ipc)?.into_js(env)
+        evaluate_stream(&self.inner, borrow_js_bytes(ipc))?.into_js(env)
     }
 
     /// Evaluates an Arrow IPC stream on the libuv thread pool.

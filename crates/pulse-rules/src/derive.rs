@@ -1,12 +1,10 @@
 //! Derivations (tagging): each appends a nullable Utf8 column whose value
 //! is the `set` of the first case whose `when` is TRUE, else the default.
 
-use std::sync::Arc;
-
-use arrow_array::builder::StringBuilder;
-use arrow_array::ArrayRef;
+use arrow_array::{ArrayRef, StringArray, UInt32Array};
 use arrow_buffer::BooleanBuffer;
 use arrow_schema::{DataType, Field, Schema};
+use arrow_select::take::take;
 
 use crate::expr::bind::TExpr;
 use crate::expr::{compile_condition, eval::eval};
@@ -70,17 +68,12 @@ impl Derivation {
             }
             open = &open & &!&matched;
         }
-        let labels: Vec<Option<&str>> = std::iter::once(self.default.as_deref())
-            .chain(self.cases.iter().map(|(_, s)| Some(s.as_str())))
-            .collect();
-        let bytes: usize = choice
-            .iter()
-            .map(|&c| labels[c as usize].map_or(0, str::len))
-            .sum();
-        let mut b = StringBuilder::with_capacity(n, bytes);
-        for &c in &choice {
-            b.append_option(labels[c as usize]);
-        }
-        Ok(Arc::new(b.finish()))
+        // One label per choice (null at 0 without a default), gathered with
+        // `take`: offsets and bytes are copied in one pass, no per-row append.
+        let labels = StringArray::from_iter(
+            std::iter::once(self.default.as_deref())
+                .chain(self.cases.iter().map(|(_, s)| Some(s.as_str()))),
+        );
+        Ok(take(&labels, &UInt32Array::from(choice), None)?)
     }
 }

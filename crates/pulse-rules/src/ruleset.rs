@@ -10,6 +10,7 @@ use arrow_array::builder::{ListBuilder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_buffer::BooleanBuffer;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_select::filter::filter_record_batch;
 use serde_json::Value;
 
 use crate::check::{self, FieldCheck};
@@ -252,43 +253,25 @@ impl RuleSet {
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Evaluation, RuleError> {
         let cols = batch::columns(batch, &self.input)?;
         let n = batch.num_rows();
-        let mut fails: Vec<Option<BooleanBuffer>> = Vec::with_capacity(self.checks.len());
-        for c in &self.checks {
-            fails.push(match &c.test {
-                Test::Field(f) => f.failures(&cols, n)?,
-                Test::Expr(e) => {
-                    let m = eval(e, &cols, n)?.false_mask(n);
-                    m.has_true().then_some(m)
-                }
+        let failures = self.failures(&cols, n)?;
+        let Some(reject) = failures.union(Severity::Error) else {
+            // Nothing rejected: every row is kept as it is.
+            let valid = self.derive(cols, n)?;
+            self.count(&failures, n, None);
+            return Ok(Evaluation {
+                valid,
+                valid_rows: (0..n as u32).collect(),
+                rejected: Vec::new(),
+                warned_rows: failures.kept_count(Severity::Warn, None),
             });
-        }
-        let union = |sev: Severity| -> Option<BooleanBuffer> {
-            self.checks
-                .iter()
-                .zip(&fails)
-                .filter(|(c, _)| c.severity == sev)
-                .filter_map(|(_, f)| f.as_ref())
-                .fold(None, |acc: Option<BooleanBuffer>, f| {
-                    Some(match acc {
-                        None => f.clone(),
-                        Some(a) => &a | f,
-                    })
-                })
         };
-        let reject = union(Severity::Error);
-        let warn = union(Severity::Warn);
-
-        if let (OnError::Halt, Some(r)) = (self.on_error, &reject) {
-            if let Some(row) = r.set_indices().next() {
-                let first = self
-                    .checks
-                    .iter()
-                    .zip(&fails)
-                    .find(|(c, f)| {
-                        c.severity == Severity::Error && f.as_ref().is_some_and(|f| f.value(row))
-                    })
-                    .map(|(c, _)| c);
-                if let Some(c) = first {
+        if self.on_error == OnError::Halt {
+            if let Some(row) = reject.set_indices().next() {
+                if let Some(c) = failures
+                    .errors_at(row)
+                    .next()
+                    .and_then(|i| self.checks.get(i))
+                {
                     return Err(RuleError::Halted {
                         rule: c.id.clone(),
                         message: c.message.clone(),
@@ -297,75 +280,121 @@ impl RuleSet {
                 }
             }
         }
-
-        let (kept_cols, valid_rows, rejected, keep) = match &reject {
-            None => (cols, (0..n as u32).collect::<Vec<u32>>(), Vec::new(), None),
-            Some(r) => {
-                let keep = !r;
-                let input = RecordBatch::try_new_with_options(
-                    self.input.clone(),
-                    cols,
-                    &RecordBatchOptions::new().with_row_count(Some(n)),
-                )?;
-                let kept = arrow_select::filter::filter_record_batch(
-                    &input,
-                    &BooleanArray::new(keep.clone(), None),
-                )?;
-                let rejected = r
-                    .set_indices()
-                    .map(|row| RowFailure {
-                        row: row as u32,
-                        rules: self
-                            .checks
-                            .iter()
-                            .zip(&fails)
-                            .enumerate()
-                            .filter(|(_, (c, f))| {
-                                c.severity == Severity::Error
-                                    && f.as_ref().is_some_and(|f| f.value(row))
-                            })
-                            .map(|(i, _)| i as u16)
-                            .collect(),
-                    })
-                    .collect();
-                let rows = keep.set_indices().map(|i| i as u32).collect();
-                (kept.columns().to_vec(), rows, rejected, Some(keep))
-            }
-        };
-
-        let kept_n = valid_rows.len();
-        let mut out_cols: Vec<ArrayRef> = kept_cols;
-        for d in &self.derivations {
-            let col = d.evaluate(&out_cols, kept_n)?;
-            out_cols.push(col);
-        }
-        let valid = RecordBatch::try_new_with_options(
-            self.output.clone(),
-            out_cols,
-            &RecordBatchOptions::new().with_row_count(Some(kept_n)),
+        let keep = !&reject;
+        let input = RecordBatch::try_new_with_options(
+            self.input.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
         )?;
+        let kept = filter_record_batch(&input, &BooleanArray::new(keep.clone(), None))?;
+        let valid_rows: Vec<u32> = keep.set_indices().map(|i| i as u32).collect();
+        let valid = self.derive(kept.columns().to_vec(), valid_rows.len())?;
+        let rejected = reject
+            .set_indices()
+            .map(|row| RowFailure {
+                row: row as u32,
+                rules: failures.errors_at(row).map(|i| i as u16).collect(),
+            })
+            .collect();
+        self.count(&failures, n, Some(&keep));
+        Ok(Evaluation {
+            valid,
+            valid_rows,
+            rejected,
+            warned_rows: failures.kept_count(Severity::Warn, Some(&keep)),
+        })
+    }
 
-        let kept_and = |f: &BooleanBuffer| match &keep {
-            Some(k) => (f & k).count_set_bits(),
-            None => f.count_set_bits(),
-        };
-        let warned_rows = warn.as_ref().map_or(0, &kept_and) as u64;
-        for ((c, f), k) in self.checks.iter().zip(&fails).zip(&self.counters) {
+    /// Runs every check: per check, the bitmap of rows that fail it.
+    fn failures(&self, cols: &[ArrayRef], n: usize) -> Result<Failures<'_>, RuleError> {
+        let mut bits = Vec::with_capacity(self.checks.len());
+        for c in &self.checks {
+            bits.push(match &c.test {
+                Test::Field(f) => f.failures(cols, n)?,
+                Test::Expr(e) => {
+                    let m = eval(e, cols, n)?.false_mask(n);
+                    m.has_true().then_some(m)
+                }
+            });
+        }
+        Ok(Failures {
+            checks: &self.checks,
+            bits,
+        })
+    }
+
+    /// Appends the derived columns to the kept rows' columns.
+    fn derive(&self, mut cols: Vec<ArrayRef>, n: usize) -> Result<RecordBatch, RuleError> {
+        for d in &self.derivations {
+            let col = d.evaluate(&cols, n)?;
+            cols.push(col);
+        }
+        Ok(RecordBatch::try_new_with_options(
+            self.output.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )?)
+    }
+
+    /// Adds one batch to the cumulative counters.
+    fn count(&self, failures: &Failures, n: usize, keep: Option<&BooleanBuffer>) {
+        for ((c, f), k) in self.checks.iter().zip(&failures.bits).zip(&self.counters) {
             k.evaluated.fetch_add(n as u64, Ordering::Relaxed);
             if let Some(f) = f {
                 k.failed
                     .fetch_add(f.count_set_bits() as u64, Ordering::Relaxed);
                 if c.severity == Severity::Warn {
-                    k.warned.fetch_add(kept_and(f) as u64, Ordering::Relaxed);
+                    k.warned.fetch_add(kept(f, keep) as u64, Ordering::Relaxed);
                 }
             }
         }
-        Ok(Evaluation {
-            valid,
-            valid_rows,
-            rejected,
-            warned_rows,
+    }
+}
+
+/// Set bits of `f` among the kept rows (all rows when `keep` is `None`).
+fn kept(f: &BooleanBuffer, keep: Option<&BooleanBuffer>) -> usize {
+    match keep {
+        Some(k) => (f & k).count_set_bits(),
+        None => f.count_set_bits(),
+    }
+}
+
+/// Per check (in rule order), the rows that failed it; `None` when none did.
+struct Failures<'a> {
+    checks: &'a [Check],
+    bits: Vec<Option<BooleanBuffer>>,
+}
+
+impl Failures<'_> {
+    fn of(&self, sev: Severity) -> impl Iterator<Item = (usize, &BooleanBuffer)> {
+        self.checks
+            .iter()
+            .zip(&self.bits)
+            .enumerate()
+            .filter(move |(_, (c, _))| c.severity == sev)
+            .filter_map(|(i, (_, f))| f.as_ref().map(|f| (i, f)))
+    }
+
+    /// Rows failing at least one check of severity `sev`.
+    fn union(&self, sev: Severity) -> Option<BooleanBuffer> {
+        self.of(sev).fold(None, |acc, (_, f)| {
+            Some(match acc {
+                None => f.clone(),
+                Some(a) => &a | f,
+            })
         })
+    }
+
+    /// Kept rows failing at least one check of severity `sev`.
+    fn kept_count(&self, sev: Severity, keep: Option<&BooleanBuffer>) -> u64 {
+        self.union(sev).map_or(0, |u| kept(&u, keep)) as u64
+    }
+
+    /// The error-severity checks `row` failed, in rule order.
+    fn errors_at(&self, row: usize) -> impl Iterator<Item = usize> + '_ {
+        self.of(Severity::Error)
+            .filter(move |(_, f)| f.value(row))
+            .map(|(i, _)| i)
     }
 }
 

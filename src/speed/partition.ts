@@ -1,0 +1,114 @@
+/**
+ * One owned partition: its pipeline (the partition's view states and
+ * watermark), the messages waiting for a micro-batch, what was processed
+ * since the last checkpoint, and where it stands against the checkpoint.
+ * State lives per partition so it moves with the partition on a rebalance
+ * and a replay from a checkpoint is deterministic.
+ */
+import { ArchiveSegment } from './archive.js';
+import type { Checkpoint, ObjectRef } from './checkpoint.js';
+import type { SpeedPipeline } from './ports.js';
+import type { SourceMessage } from './source.js';
+import { offsetAfter } from './source.js';
+
+export type PartitionStatus =
+  /** Waiting for its checkpoint to be read; fetching is paused. */
+  | 'restoring'
+  /** Owned again after a rebalance; its checkpoint must be checked before more work. */
+  | 'verifying'
+  | 'ready';
+
+export class PartitionState {
+  status: PartitionStatus = 'restoring';
+  pipeline: SpeedPipeline | null = null;
+  /** The last committed checkpoint (undefined: none yet). */
+  checkpoint: Checkpoint | undefined;
+  /** Next offset the source should deliver; anything below is a repeat. */
+  receiveCursor: number | null = null;
+  /** Offset after the last processed message: the next checkpoint's offset. */
+  processedOffset: number | null = null;
+  /** Batch coverage end T applied per view. */
+  coverage: Record<string, number> = {};
+  /** State changed without new offsets (a boundary eviction): checkpoint anyway. */
+  dirty = false;
+  /** Objects of a failed checkpoint attempt, deleted by the next one. */
+  leftovers: ObjectRef[] = [];
+  /** The source's end offset at the last fetch, for lag. */
+  highWatermark: number | null = null;
+  /** Processed since the last checkpoint, for the archive. */
+  readonly segment = new ArchiveSegment();
+  /** Messages received and not yet processed, in offset order. */
+  private queue: SourceMessage[][] = [];
+  private queued = 0;
+  /** When the oldest queued message arrived (ms). */
+  queuedSince = 0;
+  paused = false;
+
+  constructor(readonly partition: number) {}
+
+  /** Records received and not yet processed. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /** Appends messages at or after the receive cursor; repeats below it are dropped. */
+  receive(messages: SourceMessage[], now: number): number {
+    let fresh = messages;
+    const cursor = this.receiveCursor;
+    if (cursor !== null && messages.length > 0 && messages[0]!.offset < cursor) {
+      fresh = messages.filter((m) => m.offset >= cursor);
+    }
+    if (fresh.length === 0) return 0;
+    if (this.queued === 0) this.queuedSince = now;
+    this.queue.push(fresh);
+    this.queued += fresh.length;
+    this.receiveCursor = offsetAfter(fresh[fresh.length - 1]!);
+    return fresh.length;
+  }
+
+  /** Takes up to `max` queued messages, oldest first. */
+  take(max: number): SourceMessage[] {
+    const out: SourceMessage[] = [];
+    while (out.length < max && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const room = max - out.length;
+      if (head.length <= room) {
+        for (const m of head) out.push(m);
+        this.queue.shift();
+      } else {
+        for (let i = 0; i < room; i++) out.push(head[i]!);
+        this.queue[0] = head.slice(room);
+      }
+    }
+    // What stays queued keeps its arrival time: it is already due.
+    this.queued -= out.length;
+    return out;
+  }
+
+  /** Offset of the oldest queued message. */
+  peekOffset(): number | null {
+    return this.queue[0]?.[0]?.offset ?? null;
+  }
+
+  /** Forgets queued messages (a seek follows, which delivers them again). */
+  clearQueue(): void {
+    this.queue = [];
+    this.queued = 0;
+  }
+
+  /** True when a checkpoint would record something new. */
+  get hasChanges(): boolean {
+    return this.dirty || !this.segment.isEmpty || (this.processedOffset !== null && String(this.processedOffset) !== this.checkpoint?.offset);
+  }
+
+  /** The watermark a checkpoint records: the partition's largest applied event time. */
+  watermark(): number | null {
+    return this.pipeline?.watermark() ?? null;
+  }
+
+  /** Lag behind the partition's end, when the source reported it. */
+  lag(): number | null {
+    if (this.highWatermark === null || this.processedOffset === null) return null;
+    return Math.max(0, this.highWatermark - this.processedOffset);
+  }
+}
