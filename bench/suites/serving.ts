@@ -178,17 +178,28 @@ const suite: Suite = {
       const hot = path(devices[0] as string);
 
       const pulse = await startServer('pulse', join(dir, 'store'), bodyFile);
-      let answerRows = 0;
+      let bare: Running | undefined;
       try {
         const res = await fetch(pulse.base + hot);
         const text = await res.text();
         if (res.status !== 200) throw new Error(`query failed: ${res.status} ${text}`);
-        answerRows = (JSON.parse(text) as { rows: unknown[] }).rows.length;
+        const answerRows = (JSON.parse(text) as { rows: unknown[] }).rows.length;
         await writeFile(bodyFile, text);
         process.stderr.write(`  one-day one-key query: ${answerRows} rows, ${text.length} bytes\n`);
-
+        bare = await startServer('bare', join(dir, 'store'), bodyFile);
+        const bareUrl = `${bare.base}/bare`;
         await load({ url: pulse.base + hot, duration: 2 }); // warm-up
-        const repeated = await load({ url: pulse.base + hot, duration });
+        await load({ url: bareUrl, duration: 2 });
+
+        // The machine is shared: the two servers take turns, twice, and the better round of each counts.
+        const rounds = { pulse: [] as Load[], bare: [] as Load[] };
+        for (let round = 0; round < 2; round++) {
+          rounds.bare.push(await load({ url: bareUrl, duration }));
+          rounds.pulse.push(await load({ url: pulse.base + hot, duration }));
+        }
+        const best = (ls: Load[]) => ls.reduce((a, b) => (b.result.requests.average > a.result.requests.average ? b : a));
+        const repeated = best(rounds.pulse);
+        const same = best(rounds.bare);
         const distinct = await load({
           url: pulse.base,
           duration,
@@ -201,28 +212,24 @@ const suite: Suite = {
             },
           ],
         });
+        // Latency at half of the measured rate, and the bare route at the same rate for the machine's own tail.
         const half = Math.max(1, Math.round(repeated.result.requests.average / 2));
         const halfLoad = await load({ url: pulse.base + hot, duration, overallRate: half });
-        const caseName = 'day × key × 1m (JSON)';
-        results.push(measurement(caseName, 'pulse, repeated query', 'bare Fastify, same bytes', repeated, answerRows));
-        results.push(measurement(caseName, 'pulse, distinct queries', 'bare Fastify, same bytes', distinct, answerRows, ' (answer cache misses)'));
-        results.push(
-          measurement(`at 50% load (${half} req/s)`, 'pulse, repeated query', 'pulse, repeated query', halfLoad, answerRows, `, p99/p50 ${(halfLoad.p99 / halfLoad.p50).toFixed(2)}`),
-        );
-      } finally {
-        await stopServer(pulse);
-      }
-
-      const bare = await startServer('bare', join(dir, 'store'), bodyFile);
-      try {
-        await load({ url: `${bare.base}/bare`, duration: 2 });
-        const same = await load({ url: `${bare.base}/bare`, duration });
+        const bareHalf = await load({ url: bareUrl, duration, overallRate: half });
         const tiny = await load({ url: `${bare.base}/tiny`, duration });
+
         const caseName = 'day × key × 1m (JSON)';
-        results.unshift(measurement(caseName, 'bare Fastify, same bytes', 'bare Fastify, same bytes', same, answerRows));
+        const ratio = repeated.result.requests.average / same.result.requests.average;
+        results.push(measurement(caseName, 'bare Fastify, same bytes', 'bare Fastify, same bytes', same, answerRows, ' (best of 2)'));
+        results.push(measurement(caseName, 'pulse, repeated query', 'bare Fastify, same bytes', repeated, answerRows, ` (best of 2; ${ratio.toFixed(2)}× bare)`));
+        results.push(measurement(caseName, 'pulse, distinct queries', 'bare Fastify, same bytes', distinct, answerRows, ' (answer cache misses)'));
+        const halfCase = `at 50% load (${half} req/s)`;
+        results.push(measurement(halfCase, 'pulse, repeated query', 'pulse, repeated query', halfLoad, answerRows, `, p99/p50 ${(halfLoad.p99 / halfLoad.p50).toFixed(2)}`));
+        results.push(measurement(halfCase, 'bare Fastify, same bytes', 'pulse, repeated query', bareHalf, answerRows, `, p99/p50 ${(bareHalf.p99 / bareHalf.p50).toFixed(2)}`));
         results.push(measurement('bare Fastify, {"ok":true}', 'bare Fastify, tiny body', 'bare Fastify, tiny body', tiny, 0));
       } finally {
-        await stopServer(bare);
+        await stopServer(pulse);
+        if (bare) await stopServer(bare);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -127,6 +127,16 @@ impl KeyIndex {
         self.hashes[id as usize]
     }
 
+    /// The id of `key` (whose hash is `hash`), if the pane holds it.
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        self.table
+            .find(hash, |&id| {
+                self.hashes[id as usize] == hash && self.key(id) == key
+            })
+            .copied()
+    }
+
     /// The id of `key` (whose hash is `hash`), adding it when new; the flag
     /// says whether it was added.
     #[inline]

@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
-use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde::{Deserialize, Deserializer};
 use smallvec::{smallvec, SmallVec};
 
+use crate::keys::{hash_key, BatchKeys};
 use crate::measure::ValueType;
 use crate::pane::Pane;
 use crate::state::ViewState;
@@ -95,6 +98,14 @@ enum Wanted {
 /// One filter: group column index and the value it must equal.
 type Filter = (usize, Wanted);
 
+/// The equality filters of a query. When they fix every group field, the
+/// one key they name is also kept encoded (with its hash), so each pane is
+/// probed once instead of decoding and comparing all of its keys.
+struct Filters {
+    list: Vec<Filter>,
+    exact: Option<(u64, Vec<u8>)>,
+}
+
 /// One output window before its states are merged: where it lies, its key,
 /// and the (pane, entry) states it is made of.
 struct Window<'a> {
@@ -129,7 +140,9 @@ impl ViewState {
         if q.from > q.to {
             return Err(self.query_err(format!("from ({}) is after to ({})", q.from, q.to)));
         }
-        let filters = self.parse_filters(&q.groups)?;
+        let list = self.parse_filters(&q.groups)?;
+        let exact = self.exact_key(&list);
+        let filters = Filters { list, exact };
         let mut windows = match (self.def.kind, q.granularity_ms) {
             (Kind::Tumbling { size }, None) => self.tumbling_windows(q, size, &filters)?,
             (Kind::Tumbling { size }, Some(g)) => {
@@ -200,15 +213,54 @@ impl ViewState {
         Ok(out)
     }
 
+    /// The encoded key (and its hash) that filters fixing every group field
+    /// name; `None` when some field is free, a value is a float (whose
+    /// equality is not byte equality), or the value cannot be encoded.
+    fn exact_key(&self, filters: &[Filter]) -> Option<(u64, Vec<u8>)> {
+        let fields = &self.def.group_fields;
+        if fields.is_empty() || filters.len() != fields.len() {
+            return None;
+        }
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            let (_, wanted) = filters.iter().find(|(idx, _)| *idx == i)?;
+            let col: ArrayRef = match (wanted, field.data_type()) {
+                (Wanted::Str(s), DataType::Utf8) => Arc::new(StringArray::from(vec![s.as_str()])),
+                (Wanted::Int(v), DataType::Int64) => Arc::new(Int64Array::from(vec![*v])),
+                (Wanted::Int(v), DataType::Timestamp(TimeUnit::Millisecond, tz)) => Arc::new(
+                    TimestampMillisecondArray::from(vec![*v]).with_timezone_opt(tz.clone()),
+                ),
+                (Wanted::Bool(b), DataType::Boolean) => Arc::new(BooleanArray::from(vec![*b])),
+                _ => return None,
+            };
+            cols.push(col);
+        }
+        match self.def.keys.encode_columns(&cols).ok()? {
+            BatchKeys::Rows(rows) => {
+                let key = rows.row(0).data().to_vec();
+                Some((hash_key(&key), key))
+            }
+            BatchKeys::Ungrouped => None,
+        }
+    }
+
     /// Which key ids of `pane` pass the filters (`None`: all of them).
     fn matching_keys(
         &self,
         pane: &Pane,
-        filters: &[Filter],
+        filters: &Filters,
     ) -> Result<Option<Vec<bool>>, WindowError> {
-        if filters.is_empty() {
+        if filters.list.is_empty() {
             return Ok(None);
         }
+        if let Some((hash, key)) = &filters.exact {
+            let mut ok = vec![false; pane.keys.len()];
+            if let Some(id) = pane.keys.find(*hash, key) {
+                ok[id as usize] = true;
+            }
+            return Ok(Some(ok));
+        }
+        let filters = &filters.list;
         let cols = self
             .def
             .keys
@@ -228,7 +280,7 @@ impl ViewState {
         &'a self,
         q: &Query,
         size: i64,
-        filters: &[Filter],
+        filters: &Filters,
     ) -> Result<Vec<Window<'a>>, WindowError> {
         let mut out = Vec::new();
         for (&start, pane) in self.panes.range(q.from..q.to) {
@@ -251,7 +303,7 @@ impl ViewState {
         &'a self,
         q: &Query,
         g: i64,
-        filters: &[Filter],
+        filters: &Filters,
     ) -> Result<Vec<Window<'a>>, WindowError> {
         // Pane p rolls into bucket ⌊p/g⌋·g, which must lie in [from, to).
         let lo = ceil_to(q.from, g);
@@ -289,7 +341,7 @@ impl ViewState {
         q: &Query,
         size: i64,
         slide: i64,
-        filters: &[Filter],
+        filters: &Filters,
     ) -> Result<Vec<Window<'a>>, WindowError> {
         // A window [s, s + size) with s in [from, to) holds panes starting in
         // [from, to + size).
@@ -332,7 +384,7 @@ impl ViewState {
         &'a self,
         q: &Query,
         gap: i64,
-        filters: &[Filter],
+        filters: &Filters,
     ) -> Result<Vec<Window<'a>>, WindowError> {
         type Frag<'a> = (i64, i64, &'a Pane, u32);
         let mut by_key: HashMap<&'a [u8], Vec<Frag<'a>>> = HashMap::new();

@@ -22,11 +22,26 @@ const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { registry
   for (const status of registry.list()) if (status.served) recordSwap(metrics, status.served, undefined);
   registry.onSwap((view, previous) => recordSwap(metrics, view, previous));
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Label sets repeat (a few routes × methods × statuses), so each one's child metrics are looked up once.
+  const requestCounters = new Map<string, ReturnType<typeof metrics.requests.labels>>();
+  const latencies = new Map<string, ReturnType<typeof metrics.latency.labels>>();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED;
-    const labels = { method: request.method, route };
-    metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
-    metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    const key = `${request.method} ${route}`;
+    const statusKey = `${key} ${reply.statusCode}`;
+    let counter = requestCounters.get(statusKey);
+    if (counter === undefined) {
+      counter = metrics.requests.labels({ method: request.method, route, status: String(reply.statusCode) });
+      requestCounters.set(statusKey, counter);
+    }
+    let latency = latencies.get(key);
+    if (latency === undefined) {
+      latency = metrics.latency.labels({ method: request.method, route });
+      latencies.set(key, latency);
+    }
+    counter.inc();
+    latency.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {

@@ -31,7 +31,7 @@ interface EncodedAnswer extends CachedAnswer {
   /** More rows matched than `maxRows` and no explicit limit asked for fewer. */
   overflow: boolean;
   rows: number;
-  /** The rows as JSON (an array) or as an Arrow IPC stream, UTF-8 encoded once. */
+  /** The JSON document up to and including its rows, or the Arrow IPC stream. */
   body: Buffer;
 }
 
@@ -44,6 +44,11 @@ function problem(reply: FastifyReply, statusCode: number, error: string, message
   return reply.code(statusCode).send({ statusCode, error, message });
 }
 
+/**
+ * Encodes an answer once per version and query: Arrow IPC bytes, or the
+ * JSON document up to its rows (`{"view":…,"rows":[…]`), to which each
+ * request appends only its own freshness block.
+ */
 function encode(view: ServedView, q: ViewQuery & { explicitLimit: boolean }, arrow: boolean, maxRows: number): EncodedAnswer {
   const tables = view.execute(q);
   const rows = tables.reduce((n, t) => n + t.numRows, 0);
@@ -52,7 +57,9 @@ function encode(view: ServedView, q: ViewQuery & { explicitLimit: boolean }, arr
     const body = rowsArrow(tables, view.completeThrough);
     return { overflow: false, rows, body, bytes: body.byteLength };
   }
-  const body = Buffer.from(rowsJson(tables, view.completeThrough).json, 'utf8');
+  const granularity = q.granularityMs === undefined ? null : formatDuration(q.granularityMs);
+  const head = JSON.stringify({ view: view.name, from: iso(q.from), to: iso(q.to), granularity, boundary: iso(view.boundary) });
+  const body = Buffer.from(`${head.slice(0, -1)},"rows":${rowsJson(tables, view.completeThrough).json}`, 'utf8');
   return { overflow: false, rows, body, bytes: body.byteLength };
 }
 
@@ -171,10 +178,7 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
             .header('pulse-complete-through', fresh.completeThrough ?? '')
             .send(answer.body);
         }
-        const granularity = q.granularityMs === undefined ? null : formatDuration(q.granularityMs);
-        const head = JSON.stringify({ view: name, from: iso(q.from), to: iso(q.to), granularity, boundary: iso(view.boundary) });
-        const tail = `,"freshness":${JSON.stringify(fresh)}}`;
-        const body = Buffer.concat([Buffer.from(`${head.slice(0, -1)},"rows":`), answer.body, Buffer.from(tail)]);
+        const body = Buffer.concat([answer.body, Buffer.from(`,"freshness":${JSON.stringify(fresh)}}`)]);
         return reply.type('application/json; charset=utf-8').send(body);
       },
     );
