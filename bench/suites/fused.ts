@@ -10,6 +10,9 @@ import { Pipeline, type PipelineSpec } from '../../src/core/pipeline.js';
 import type { RulesSpec } from '../../src/core/rules.js';
 import type { ViewSpec } from '../../src/core/window.js';
 import { benchSchema, dataset, STATUSES } from '../lib/data.js';
+import { referenceParse } from '../../test/reference/parse.js';
+import { ReferenceRuleSet } from '../../test/reference/rules.js';
+import { ReferenceView, type Row } from '../../test/reference/aggregate.js';
 import { measure, measureAsync, type BenchContext, type Measurement, type Suite } from '../lib/harness.js';
 
 const RULES: RulesSpec = {
@@ -47,6 +50,18 @@ function nativeFused(format: 'ndjson' | 'csv', bytes: Buffer): () => number {
     const a = p.push(bytes);
     const b = p.finish();
     return a.applied + b.applied;
+  };
+}
+
+/** The plain TypeScript references composed like the native pipeline: parse → rules → window. */
+function referenceFused(format: 'ndjson' | 'csv', bytes: Buffer): () => number {
+  return () => {
+    const s = spec(format);
+    const parsed = referenceParse(s.schema, s.parse, bytes);
+    const evaluated = ReferenceRuleSet.compile(s.schema, RULES).evaluate(parsed.rows);
+    const view = new ReferenceView(s.schema, VIEW);
+    view.update(evaluated.validRows.map((r) => parsed.rows[r] as Row));
+    return view.query({}).length;
   };
 }
 
@@ -168,6 +183,7 @@ const suite: Suite = {
       out.push(
         ...measure(ctx, 'fused', `${format} parse→rules→window`, input, [
           { name: 'native fused pipeline', fn: nativeFused(format, bytes) },
+          { name: 'TypeScript reference', fn: referenceFused(format, bytes), note: 'test/reference: parse → rules → aggregate' },
           { name: format === 'ndjson' ? 'JSON.parse + JS loop' : 'split + JS loop', fn: () => jsLoop(format === 'ndjson' ? ndjsonRows(bytes) : csvRows(bytes)) },
           { name: 'nodejs-polars 1 thread', fn: polars, note: format === 'csv' ? 'readCSV + groupBy' : 'readJSON(lines) + groupBy' },
         ]),
