@@ -17,8 +17,9 @@ use crate::convert::js_err;
 
 /// What `evaluate` returns: two IPC streams and the row counts. The
 /// streams are copied into buffers the JS engine owns, so the collector frees
-/// them like any Buffer (external buffers wait for finalizers, which pile up
-/// when JS evaluates many batches without yielding to the event loop).
+/// them like any Buffer. External buffers (no copy) are freed by finalizers
+/// that only run when the event loop turns: a synchronous loop evaluating
+/// 1M-row batches grew to 23 GB with them.
 #[napi(object)]
 pub struct RulesEvaluation<'env> {
     /// Kept rows, derived columns appended (Arrow IPC stream).
