@@ -2,20 +2,9 @@
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/index.js';
 import { toNativeSpecs } from '../config/index.js';
-import type { OpenStoreOptions } from '../storage/index.js';
+import { storeOptionsFrom } from '../storage/index.js';
 import type { BatchJob } from './job.js';
 import type { PipelineSpec } from './pipeline-port.js';
-
-/** S3 connection settings for `openStore`, from the config's `s3` section (env already applied). */
-export function storeOptionsFrom(config: Config): OpenStoreOptions {
-  const s3 = config.s3;
-  return {
-    region: s3.region,
-    forcePathStyle: s3.forcePathStyle,
-    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-    ...(s3.accessKeyId && s3.secretAccessKey ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } : {}),
-  };
-}
 
 /** The pipeline spec of the batch layer: no allowed lateness, since nothing is late when recomputing history. */
 export function batchPipelineSpec(config: Config): PipelineSpec {
@@ -36,3 +25,5 @@ export function batchJobFromConfig(config: Config, overrides: { concurrency?: nu
     storeOptions: storeOptionsFrom(config),
   };
 }
+
+export { storeOptionsFrom };

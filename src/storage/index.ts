@@ -6,3 +6,4 @@ export { MIN_PART_SIZE, S3Store } from './s3-store.js';
 export type { S3StoreOptions } from './s3-store.js';
 export { openStore } from './open.js';
 export type { ChecksumMode, OpenStoreOptions } from './open.js';
+export { storeOptionsFrom } from './from-config.js';

@@ -8,7 +8,7 @@ import type { Config } from '../../config/index.js';
 import { parseDuration } from '../../config/index.js';
 import { layerLogger } from '../../observability/logger.js';
 import { buildServer } from '../../serving/index.js';
-import { openStore, type ObjectStore } from '../../storage/index.js';
+import { openStore, storeOptionsFrom, type ObjectStore } from '../../storage/index.js';
 import { loadCliConfig, type CliContext } from '../context.js';
 import { CliError, ExitCode } from '../exit.js';
 import { packageVersion } from '../version.js';
@@ -21,13 +21,7 @@ interface ServeOptions {
 
 /** Opens a store location of the config with the config's S3 settings. */
 export function openConfigStore(config: Config, uri: string): ObjectStore {
-  const { s3 } = config;
-  return openStore(uri, {
-    region: s3.region,
-    forcePathStyle: s3.forcePathStyle,
-    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-    ...(s3.accessKeyId && s3.secretAccessKey ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } : {}),
-  });
+  return openStore(uri, storeOptionsFrom(config));
 }
 
 function parsePort(text: string): number {

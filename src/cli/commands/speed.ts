@@ -5,26 +5,14 @@
  * checkpoint, commit and leave the group (exit 0).
  */
 import type { Command } from 'commander';
-import type { Config } from '../../config/config.js';
 import { Pipeline, type PipelineSpec } from '../../core/pipeline.js';
 import { layerLogger } from '../../observability/logger.js';
 import { createProgress } from '../../observability/progress.js';
 import { createSpeedWorker } from '../../speed/runtime.js';
 import type { SpeedWorker } from '../../speed/worker.js';
-import { openStore, type OpenStoreOptions } from '../../storage/index.js';
+import { openStore, storeOptionsFrom } from '../../storage/index.js';
 import { loadCliConfig, type CliContext } from '../context.js';
 import { CliError, ExitCode } from '../exit.js';
-
-/** Store options from the config's `s3` section. */
-export function storeOptions(config: Config): OpenStoreOptions {
-  const s3 = config.s3;
-  return {
-    region: s3.region,
-    forcePathStyle: s3.forcePathStyle,
-    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-    ...(s3.accessKeyId && s3.secretAccessKey ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } : {}),
-  };
-}
 
 interface SpeedCommandOptions {
   archive?: boolean;
@@ -61,7 +49,7 @@ export async function runUntilSignalled(worker: SpeedWorker, label: string): Pro
 async function start(ctx: CliContext, command: Command, mode: 'speed' | 'archive', options: SpeedCommandOptions): Promise<void> {
   const { config } = await loadCliConfig(ctx, command);
   if (!config.speed) throw new CliError('the config has no speed section (see docs/speed.md)');
-  const opened = storeOptions(config);
+  const opened = storeOptionsFrom(config);
   const worker = createSpeedWorker({
     config,
     mode,
