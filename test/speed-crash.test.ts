@@ -35,6 +35,15 @@ function spawnWorker(options: WorkerMainOptions, log: string[]): ChildProcess {
   return child;
 }
 
+/** Waits (bounded) until a worker spawned after `from` log lines publishes. */
+async function firstPublish(log: string[], from: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!log.slice(from).some((line) => line.includes('"msg":"published"'))) {
+    if (Date.now() > deadline) throw new Error(`worker did not publish within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -58,7 +67,7 @@ describe('speed layer crash safety', () => {
     await bucket?.remove();
   });
 
-  it(`keeps views and archive exactly once across ${KILLS} kill -9 at random points`, { timeout: 420_000 }, async () => {
+  it(`keeps views and archive exactly once across ${KILLS} kill -9 at random points`, { timeout: 600_000 }, async () => {
     const topic = uniqueName('speed-crash');
     await createTopic(admin, topic, PARTITIONS);
     const options: WorkerMainOptions = { brokers, topic, groupId: `${topic}-g`, views: `s3://${bucket.name}/store`, archive: `s3://${bucket.name}/lake/raw` };
@@ -82,9 +91,17 @@ describe('speed layer crash safety', () => {
     const progress: number[] = [];
     try {
       for (let kill = 0; kill < KILLS; kill++) {
+        const from = log.length;
         const child = spawnWorker(options, log);
-        // Random points: during the group join, restore, processing or a checkpoint.
-        await sleep(3_000 + Math.random() * 9_000);
+        // Random points. Even kills land anywhere from start-up through the
+        // group join and restore; odd kills land while processing or
+        // checkpointing, a random moment after this worker's first publish,
+        // so every other run is known to have made progress.
+        if (kill % 2 === 0) await sleep(1_000 + Math.random() * 9_000);
+        else {
+          await firstPublish(log, from, 90_000);
+          await sleep(Math.random() * 2_000);
+        }
         child.kill('SIGKILL');
         await exited(child);
         const seqs = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => readJson<Checkpoint>(views, `realtime/${topic}-${p}/checkpoint.json`)));
