@@ -1,8 +1,15 @@
 /**
  * `npm run bench [-- --quick] [-- --only parse,rules]`: runs every suite in
  * `bench/suites/`, side by side with its peers, and writes the results.
+ *
+ * The run pins itself to one core (the last) with `taskset`, so every
+ * in-process subject — the native core and each peer — gets the same single
+ * core; servers the suites start (Kafka, S3Proxy, the serving processes)
+ * are placed explicitly.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchContext, Measurement, Suite } from './lib/harness.js';
@@ -13,15 +20,40 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : args[args.indexOf(onlyArg) + 1]!).split(',') : undefined;
 
-const ctx: BenchContext = { quick, rows: quick ? 200_000 : 1_000_000 };
+/** Re-runs this script under `taskset -c <core>`; returns false where taskset is missing. */
+function rerunPinned(core: number): boolean {
+  const probe = spawnSync('taskset', ['-c', String(core), 'true'], { stdio: 'ignore' });
+  if (probe.status !== 0) return false;
+  const child = spawnSync('taskset', ['-c', String(core), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    // Servers the suites start (Kafka, S3Proxy) go to the other cores.
+    env: { ...process.env, PULSE_BENCH_PINNED: String(core), PULSE_SERVICES_CPUS: `0-${core - 1}` },
+  });
+  process.exit(child.status ?? 1);
+}
+
+if (process.env.PULSE_BENCH_PINNED === undefined && cpus().length > 1 && !rerunPinned(cpus().length - 1)) {
+  process.stderr.write('taskset is not available: running unpinned\n');
+}
+
+const pinned = process.env.PULSE_BENCH_PINNED;
+const ctx: BenchContext = {
+  quick,
+  rows: quick ? 200_000 : 1_000_000,
+  ...(quick ? {} : { largeRows: 10_000_000 }),
+  ...(pinned !== undefined ? { pinnedCore: Number(pinned) } : {}),
+};
 const dir = join(import.meta.dirname, 'suites');
 const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
 const results: Measurement[] = [];
+const started = Date.now();
 for (const f of files) {
   const suite = (await import(pathToFileURL(join(dir, f)).href)).default as Suite;
   if (only && !only.includes(suite.name)) continue;
+  const t0 = Date.now();
   process.stderr.write(`\n# ${suite.name}\n`);
   results.push(...(await suite.run(ctx)));
+  process.stderr.write(`# ${suite.name}: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 }
-const { json, md } = writeResults(import.meta.dirname, runInfo(quick), results);
-process.stderr.write(`\nwrote ${json}\nwrote ${md}\n`);
+const { json, md } = writeResults(import.meta.dirname, runInfo(quick, ctx.pinnedCore), results);
+process.stderr.write(`\nwrote ${json}\nwrote ${md} (${((Date.now() - started) / 60_000).toFixed(1)} min)\n`);

@@ -3,7 +3,7 @@
  * The same seed and row count always give the same bytes, so every run and
  * every peer measures identical input.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Schema of the generated data, in the native contract's JSON shape. */
@@ -81,15 +81,36 @@ function toCsv(r: Reading): string {
 
 const CSV_HEADER = 'ts,device,site,temperature,humidity,battery,status,user';
 
-/** Returns the dataset bytes, generated once and cached under bench/data/. */
-export function dataset(format: 'ndjson' | 'csv', rows: number, seed = 42): Buffer {
+/** Rows per generated slice: keeps every string well under V8's length limit at 10M rows. */
+const SLICE_ROWS = 200_000;
+
+/** Generates the dataset file once under bench/data/ and returns its path. */
+export function datasetFile(format: 'ndjson' | 'csv', rows: number, seed = 42): string {
   const dir = join(import.meta.dirname, '..', 'data');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `readings-${rows}-${seed}.${format}`);
-  if (existsSync(file)) return readFileSync(file);
-  const lines: string[] = format === 'csv' ? [CSV_HEADER] : [];
-  for (const r of readings(rows, seed)) lines.push(format === 'csv' ? toCsv(r) : toNdjson(r));
-  const buf = Buffer.from(lines.join('\n') + '\n');
-  writeFileSync(file, buf);
-  return buf;
+  if (existsSync(file)) return file;
+  const partial = `${file}.partial`;
+  const fd = openSync(partial, 'w');
+  try {
+    if (format === 'csv') writeSync(fd, CSV_HEADER + '\n');
+    let lines: string[] = [];
+    for (const r of readings(rows, seed)) {
+      lines.push(format === 'csv' ? toCsv(r) : toNdjson(r));
+      if (lines.length === SLICE_ROWS) {
+        writeSync(fd, lines.join('\n') + '\n');
+        lines = [];
+      }
+    }
+    if (lines.length) writeSync(fd, lines.join('\n') + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, file);
+  return file;
+}
+
+/** Returns the dataset bytes (see `datasetFile`). */
+export function dataset(format: 'ndjson' | 'csv', rows: number, seed = 42): Buffer {
+  return readFileSync(datasetFile(format, rows, seed));
 }

@@ -10,7 +10,12 @@ export interface BenchContext {
   quick: boolean;
   /** Row count for "1M-row" cases (reduced under --quick). */
   rows: number;
+  /** Row count of the large fused case (10M; none under --quick). */
+  largeRows?: number;
+  /** The core every in-process subject runs on, when the run is pinned. */
+  pinnedCore?: number;
 }
+
 
 /** One subject's throughput on one case. */
 export interface Measurement {
@@ -27,6 +32,8 @@ export interface Measurement {
   mbPerSec?: number;
   rowsPerSec?: number;
   note?: string;
+  /** Figures beside the time a goal is judged on (latency percentiles, shares). */
+  metrics?: Record<string, number>;
 }
 
 export interface Suite {
@@ -96,12 +103,12 @@ export function measure(
 
 /** Times an async operation `runs` times (for end-to-end cases benchmark.js cannot drive). */
 export async function measureAsync(
-  ctx: BenchContext,
+  _ctx: BenchContext,
   suite: string,
   caseName: string,
   input: { bytes?: number; rows?: number },
   subjects: { name: string; fn: () => Promise<unknown>; note?: string }[],
-  runs = ctx.quick ? 3 : 5,
+  runs = 5,
 ): Promise<Measurement[]> {
   const baseline = subjects[0]!.name;
   const out: Measurement[] = [];
@@ -112,15 +119,57 @@ export async function measureAsync(
       await s.fn();
       times.push(performance.now() - t0);
     }
-    const medianMs = median(times);
-    const mean = times.reduce((a, b) => a + b, 0) / times.length;
-    const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
-    const m: Measurement = { suite, case: caseName, subject: s.name, baseline, medianMs, samples: runs, rme: (sd / mean) * 100, ...input };
-    if (input.bytes) m.mbPerSec = input.bytes / 1e6 / (medianMs / 1000);
-    if (input.rows) m.rowsPerSec = input.rows / (medianMs / 1000);
-    if (s.note) m.note = s.note;
-    out.push(m);
-    process.stderr.write(`  ${m.case.padEnd(28)} ${m.subject.padEnd(26)} ${medianMs.toFixed(1).padStart(9)} ms (n=${runs})\n`);
+    out.push(summarise(suite, caseName, s.name, baseline, times, input, s.note));
   }
   return out;
+}
+
+/**
+ * Times a synchronous subject on a large input: `runs` timed runs, without
+ * the calibration cycles benchmark.js adds (tens of seconds each at 10M
+ * rows, where one run is long enough to leave warm-up out of the median).
+ */
+export function measureRuns(
+  suite: string,
+  caseName: string,
+  input: { bytes?: number; rows?: number },
+  subjects: Subject[],
+  runs = 5,
+): Measurement[] {
+  const baseline = subjects[0]!.name;
+  return subjects.map((s) => {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      s.fn();
+      times.push(performance.now() - t0);
+    }
+    return summarise(suite, caseName, s.name, baseline, times, input, s.note);
+  });
+}
+
+/** A measurement from raw per-run times (ms). */
+export function summarise(
+  suite: string,
+  caseName: string,
+  subject: string,
+  baseline: string,
+  times: number[],
+  input: { bytes?: number; rows?: number },
+  note?: string,
+): Measurement {
+  const medianMs = median(times);
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
+  const m: Measurement = { suite, case: caseName, subject, baseline, medianMs, samples: times.length, rme: (sd / mean) * 100, ...input };
+  if (input.bytes) m.mbPerSec = input.bytes / 1e6 / (medianMs / 1000);
+  if (input.rows) m.rowsPerSec = input.rows / (medianMs / 1000);
+  if (note) m.note = note;
+  process.stderr.write(
+    `  ${caseName.padEnd(28)} ${subject.padEnd(26)} ${medianMs.toFixed(1).padStart(9)} ms` +
+      (m.mbPerSec ? ` ${m.mbPerSec.toFixed(1).padStart(8)} MB/s` : '') +
+      (m.rowsPerSec ? ` ${(m.rowsPerSec / 1e6).toFixed(2).padStart(7)} M rows/s` : '') +
+      ` (n=${times.length})\n`,
+  );
+  return m;
 }

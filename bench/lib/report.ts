@@ -1,13 +1,15 @@
 /**
  * Writes one benchmark run as `bench/results/<date>-<sha>.json` and renders
- * `bench/RESULTS.md`: absolute MB/s and rows/s beside the ratio of the
- * native core's throughput to each peer's (above 1 = native faster).
+ * `bench/RESULTS.md` from the newest run of every suite: absolute MB/s and
+ * rows/s beside the ratio of the native core's throughput to each peer's
+ * (above 1 = native faster), and the goals judged on those figures.
  */
 import { execSync } from 'node:child_process';
 import { cpus, totalmem, platform, arch } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Measurement } from './harness.js';
+import { judgeGoals } from './goals.js';
 
 function sh(cmd: string): string {
   try {
@@ -21,22 +23,30 @@ export interface RunInfo {
   date: string;
   sha: string;
   quick: boolean;
-  machine: { cpu: string; cores: number; memGiB: number; platform: string };
+  /** The core every in-process subject ran on (absent: unpinned). */
+  pinnedCore?: number;
+  machine: { cpu: string; cores: number; memGiB: number; platform: string; loadAvg?: number[] };
   versions: Record<string, string>;
 }
 
-export function runInfo(quick: boolean, extraVersions: Record<string, string> = {}): RunInfo {
+interface RunFile extends RunInfo {
+  results: Measurement[];
+  file: string;
+}
+
+export function runInfo(quick: boolean, pinnedCore?: number): RunInfo {
   return {
     date: new Date().toISOString(),
     sha: sh('git rev-parse --short HEAD'),
     quick,
+    ...(pinnedCore !== undefined ? { pinnedCore } : {}),
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
       memGiB: Math.round(totalmem() / 2 ** 30),
       platform: `${platform()}-${arch()}`,
     },
-    versions: { node: process.version, rustc: sh('rustc --version'), ...extraVersions },
+    versions: { node: process.version, rustc: sh('rustc --version') },
   };
 }
 
@@ -51,24 +61,46 @@ function fmt(n: number | undefined, digits = 1): string {
   return n === undefined || !Number.isFinite(n) ? '' : n.toFixed(digits);
 }
 
-export function renderMarkdown(info: RunInfo, results: Measurement[]): string {
+function describeRun(r: RunFile): string {
+  return `\`${r.file}\`: ${r.date} at \`${r.sha}\`${r.quick ? ' (quick)' : ''}, ${r.pinnedCore !== undefined ? `pinned to core ${r.pinnedCore}` : 'unpinned'}`;
+}
+
+export function renderMarkdown(runs: RunFile[]): string {
+  // The newest run that measured each suite.
+  const newest = new Map<string, RunFile>();
+  for (const run of [...runs].sort((a, b) => a.date.localeCompare(b.date))) {
+    for (const suite of new Set(run.results.map((r) => r.suite))) newest.set(suite, run);
+  }
+  const results = [...newest.values()].flatMap((run) => run.results);
+  const any = [...newest.values()].at(-1);
   const lines = [
     '# Benchmark results',
     '',
-    `Run ${info.date} at \`${info.sha}\`${info.quick ? ' (quick)' : ''} on ${info.machine.cpu}, ` +
-      `${info.machine.cores} cores, ${info.machine.memGiB} GiB, ${info.machine.platform}.`,
-    '',
-    'Versions: ' + Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ') + '.',
-    '',
-    'Median of ≥ 5 samples per subject; every subject of a case ran on the same bytes in the same run. ',
-    '`× native` is the subject\'s time divided by the baseline\'s (first row of the case): how many times faster the baseline is.',
+    'Written by `npm run bench` from the newest run of each suite in `bench/results/`. ' +
+      'Every subject of a case ran on the same bytes in the same run; in-process subjects (the native core and every peer) on one pinned core.',
     '',
   ];
-  const suites = [...new Set(results.map((r) => r.suite))];
-  for (const suite of suites) {
-    lines.push(`## ${suite}`, '', '| case | subject | median ms | MB/s | M rows/s | × native | ±% | note |', '|---|---|---:|---:|---:|---:|---:|---|');
-    for (const r of results.filter((x) => x.suite === suite)) {
-      const q = ratio(r, results);
+  if (any) {
+    lines.push(
+      `Machine: ${any.machine.cpu}, ${any.machine.cores} cores, ${any.machine.memGiB} GiB, ${any.machine.platform}. ` +
+        'Versions: ' + Object.entries(any.versions).map(([k, v]) => `${k} ${v}`).join(', ') + '.',
+      '',
+    );
+  }
+  lines.push('## Goals', '', '| goal | target | measured | met | case |', '|---|---|---|---|---|');
+  for (const g of judgeGoals(results)) {
+    lines.push(`| ${g.goal} | ${g.target} | ${g.measured ?? 'not measured'} | ${g.met === undefined ? '' : g.met ? 'yes' : '**no**'} | ${g.source ?? ''} |`);
+  }
+  lines.push(
+    '',
+    '`× native` is the subject\'s median time divided by the baseline\'s (first row of the case): how many times faster the baseline is ' +
+      '(for a ceiling row, the share of the ceiling the baseline reaches). Medians of ≥ 5 runs; `±%` is benchmark.js\'s relative margin of error, or the relative standard deviation of the runs.',
+    '',
+  );
+  for (const [suite, run] of newest) {
+    lines.push(`## ${suite}`, '', `From ${describeRun(run)}.`, '', '| case | subject | median ms | MB/s | M rows/s | × native | ±% | note |', '|---|---|---:|---:|---:|---:|---:|---|');
+    for (const r of run.results.filter((x) => x.suite === suite)) {
+      const q = ratio(r, run.results);
       lines.push(
         `| ${r.case} | ${r.subject} | ${fmt(r.medianMs)} | ${fmt(r.mbPerSec)} | ${fmt(r.rowsPerSec && r.rowsPerSec / 1e6, 2)} | ${r.subject === r.baseline ? '1.00 (baseline)' : fmt(q, 2)} | ${fmt(r.rme)} | ${r.note ?? ''} |`,
       );
@@ -78,13 +110,39 @@ export function renderMarkdown(info: RunInfo, results: Measurement[]): string {
   return lines.join('\n');
 }
 
+/** Every recorded run, oldest first; a file's suites each carry the run they came from. */
+function readRuns(dir: string): RunFile[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      const file = JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunInfo & { results: Measurement[]; suites?: Record<string, RunInfo> };
+      const bySuite = file.suites ?? {};
+      const suites = [...new Set(file.results.map((r) => r.suite))];
+      return suites.map((suite) => ({ ...file, ...(bySuite[suite] ?? {}), results: file.results.filter((r) => r.suite === suite), file: `bench/results/${f}` }));
+    });
+}
+
+/**
+ * Writes `results/<date>-<sha>.json`. Runs of other suites at the same
+ * commit on the same day are kept: a suite re-run replaces only its own rows.
+ */
 export function writeResults(root: string, info: RunInfo, results: Measurement[]): { json: string; md: string } {
   const dir = join(root, 'results');
   mkdirSync(dir, { recursive: true });
-  const stamp = info.date.slice(0, 10);
-  const json = join(dir, `${stamp}-${info.sha}.json`);
-  writeFileSync(json, JSON.stringify({ ...info, results }, null, 2) + '\n');
+  const json = join(dir, `${info.date.slice(0, 10)}-${info.sha}.json`);
+  const ran = new Set(results.map((r) => r.suite));
+  let kept: Measurement[] = [];
+  let suites: Record<string, RunInfo> = {};
+  if (existsSync(json)) {
+    const old = JSON.parse(readFileSync(json, 'utf8')) as RunInfo & { results: Measurement[]; suites?: Record<string, RunInfo> };
+    kept = old.results.filter((r) => !ran.has(r.suite));
+    const { results: _r, suites: oldSuites, ...oldInfo } = old;
+    suites = oldSuites ?? Object.fromEntries([...new Set(kept.map((r) => r.suite))].map((s) => [s, oldInfo]));
+    for (const s of ran) delete suites[s];
+  }
+  for (const s of ran) suites[s] = info;
+  writeFileSync(json, JSON.stringify({ ...info, suites, results: [...kept, ...results] }, null, 2) + '\n');
   const md = join(root, 'RESULTS.md');
-  writeFileSync(md, renderMarkdown(info, results));
+  writeFileSync(md, renderMarkdown(readRuns(dir)));
   return { json, md };
 }

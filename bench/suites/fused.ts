@@ -1,19 +1,22 @@
 /**
  * Fused parse → rules → tumbling-window aggregate, native vs its peers on
- * the same bytes: the TypeScript reference (JSON.parse / split + plain-JS
- * aggregation), DuckDB with one thread, and nodejs-polars with one thread.
+ * the same bytes: the TypeScript reference, JSON.parse / split + a plain-JS
+ * aggregation loop, DuckDB with one thread, and nodejs-polars with one
+ * thread; beside them the physical ceiling, a single-thread sequential read
+ * of the same file. The full run repeats the case at 10M rows (without the
+ * TypeScript reference, which would take most of the run's budget there).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Pipeline, type PipelineSpec } from '../../src/core/pipeline.js';
 import type { RulesSpec } from '../../src/core/rules.js';
 import type { ViewSpec } from '../../src/core/window.js';
-import { benchSchema, dataset, STATUSES } from '../lib/data.js';
+import { benchSchema, dataset, datasetFile, STATUSES } from '../lib/data.js';
 import { referenceParse } from '../../test/reference/parse.js';
 import { ReferenceRuleSet } from '../../test/reference/rules.js';
 import { ReferenceView, type Row } from '../../test/reference/aggregate.js';
-import { measure, measureAsync, type BenchContext, type Measurement, type Suite } from '../lib/harness.js';
+import { measure, measureAsync, measureRuns, type BenchContext, type Measurement, type Subject, type Suite } from '../lib/harness.js';
 
 const RULES: RulesSpec = {
   onError: 'skip',
@@ -107,26 +110,74 @@ function jsLoop(rows: Iterable<Record<string, unknown>>): number {
   return applied;
 }
 
-function* ndjsonRows(bytes: Buffer): Generator<Record<string, unknown>> {
-  const text = bytes.toString('utf8');
+/** UTF-8 text of `bytes` in slices that end at a newline: no string near V8's length limit. */
+function* textSlices(bytes: Buffer, size = 64 << 20): Generator<string> {
   let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) break;
-    if (end > start) yield JSON.parse(text.slice(start, end)) as Record<string, unknown>;
-    start = end + 1;
+  while (start < bytes.length) {
+    let end = Math.min(bytes.length, start + size);
+    if (end < bytes.length) {
+      const nl = bytes.indexOf(10, end);
+      end = nl < 0 ? bytes.length : nl + 1;
+    }
+    yield bytes.toString('utf8', start, end);
+    start = end;
+  }
+}
+
+function* ndjsonRows(bytes: Buffer): Generator<Record<string, unknown>> {
+  for (const text of textSlices(bytes)) {
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end < 0) break;
+      if (end > start) yield JSON.parse(text.slice(start, end)) as Record<string, unknown>;
+      start = end + 1;
+    }
   }
 }
 
 function* csvRows(bytes: Buffer): Generator<Record<string, unknown>> {
-  const lines = bytes.toString('utf8').split('\n');
   const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!line) continue;
-    const c = line.split(',');
-    yield { ts: Number(c[0]), device: c[1] || null, site: c[2], temperature: num(c[3]), humidity: num(c[4]), battery: num(c[5]), status: c[6], user: c[7] || null };
+  let header = true;
+  for (const text of textSlices(bytes)) {
+    for (const line of text.split('\n')) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      if (!line) continue;
+      const c = line.split(',');
+      yield { ts: Number(c[0]), device: c[1] || null, site: c[2], temperature: num(c[3]), humidity: num(c[4]), battery: num(c[5]), status: c[6], user: c[7] || null };
+    }
   }
+}
+
+/**
+ * The device ceiling: `dd` reading the file sequentially in 1 MiB blocks
+ * with O_DIRECT, so every byte comes from storage, not the page cache.
+ */
+function directRead(file: string, bytes: number): () => number {
+  return () => {
+    const dd = spawnSync('dd', [`if=${file}`, 'of=/dev/null', 'bs=1M', 'iflag=direct'], { encoding: 'utf8' });
+    const copied = Number(/^(\d+) bytes/m.exec(dd.stderr ?? '')?.[1]);
+    if (dd.status !== 0 || copied !== bytes) throw new Error(`dd iflag=direct read ${copied} of ${bytes} bytes: ${dd.stderr}`);
+    return copied;
+  };
+}
+
+/** Memory's ceiling: one thread reading the file in 1 MiB blocks from the page cache. */
+function sequentialRead(file: string): () => number {
+  const block = Buffer.allocUnsafe(1 << 20);
+  return () => {
+    const fd = openSync(file, 'r');
+    let total = 0;
+    try {
+      for (let n = readSync(fd, block); n > 0; n = readSync(fd, block)) total += n;
+    } finally {
+      closeSync(fd);
+    }
+    return total;
+  };
 }
 
 const SQL_FILTER = `device IS NOT NULL AND (temperature IS NULL OR temperature BETWEEN -50 AND 150)
@@ -174,25 +225,50 @@ const suite: Suite = {
     const out: Measurement[] = [];
     const duck = await DuckDBInstance.create(':memory:', { threads: '1' });
     const conn = await duck.connect();
+    const duckRow = (format: 'ndjson' | 'csv', file: string) => ({
+      name: 'DuckDB threads=1',
+      fn: () => conn.runAndReadAll(duckSql(format, file)),
+      note: format === 'csv' ? 'read_csv + GROUP BY time_bucket' : 'read_json + GROUP BY time_bucket',
+    });
+    const ceilings = (file: string, bytes: number): Subject[] => [
+      { name: 'sequential read, O_DIRECT (device)', fn: directRead(file, bytes), note: 'dd bs=1M iflag=direct, one thread: the storage ceiling' },
+      { name: 'sequential read, page cache', fn: sequentialRead(file), note: 'readSync into a 1 MiB buffer, one thread: the memory ceiling' },
+    ];
+    const jsLoopName = (format: 'ndjson' | 'csv') => (format === 'ndjson' ? 'JSON.parse + JS loop' : 'split + JS loop');
+    const jsLoopRun = (format: 'ndjson' | 'csv', bytes: Buffer) => () => jsLoop(format === 'ndjson' ? ndjsonRows(bytes) : csvRows(bytes));
     for (const format of ['ndjson', 'csv'] as const) {
       const bytes = dataset(format, ctx.rows);
-      const file = join(import.meta.dirname, '..', 'data', `fused-${ctx.rows}.${format}`);
-      writeFileSync(file, bytes);
+      const file = datasetFile(format, ctx.rows);
       const input = { bytes: bytes.length, rows: ctx.rows };
       const polars = await polarsPeer(format, file, bytes);
+      const caseName = `${format} parse→rules→window`;
       out.push(
-        ...measure(ctx, 'fused', `${format} parse→rules→window`, input, [
+        ...measure(ctx, 'fused', caseName, input, [
           { name: 'native fused pipeline', fn: nativeFused(format, bytes) },
           { name: 'TypeScript reference', fn: referenceFused(format, bytes), note: 'test/reference: parse → rules → aggregate' },
-          { name: format === 'ndjson' ? 'JSON.parse + JS loop' : 'split + JS loop', fn: () => jsLoop(format === 'ndjson' ? ndjsonRows(bytes) : csvRows(bytes)) },
+          { name: jsLoopName(format), fn: jsLoopRun(format, bytes) },
           { name: 'nodejs-polars 1 thread', fn: polars, note: format === 'csv' ? 'readCSV + groupBy' : 'readJSON(lines) + groupBy' },
+          ...ceilings(file, bytes.length),
         ]),
       );
-      out.push(
-        ...(await measureAsync(ctx, 'fused', `${format} parse→rules→window`, input, [
-          { name: 'DuckDB threads=1', fn: () => conn.runAndReadAll(duckSql(format, file)), note: format === 'csv' ? 'read_csv + GROUP BY time_bucket' : 'read_json + GROUP BY time_bucket' },
-        ])).map((m) => ({ ...m, baseline: 'native fused pipeline' })),
-      );
+      out.push(...(await measureAsync(ctx, 'fused', caseName, input, [duckRow(format, file)])).map((m) => ({ ...m, baseline: 'native fused pipeline' })));
+    }
+    if (ctx.largeRows) {
+      for (const format of ['ndjson', 'csv'] as const) {
+        const rows = ctx.largeRows;
+        const file = datasetFile(format, rows);
+        const bytes = dataset(format, rows);
+        const input = { bytes: bytes.length, rows };
+        const caseName = `${format} parse→rules→window, ${rows / 1e6}M rows`;
+        const subjects: Subject[] = [
+          { name: 'native fused pipeline', fn: nativeFused(format, bytes), note: 'the TypeScript reference runs at 1M rows only' },
+          { name: jsLoopName(format), fn: jsLoopRun(format, bytes) },
+          { name: 'nodejs-polars 1 thread', fn: await polarsPeer(format, file, bytes) },
+          ...ceilings(file, bytes.length),
+        ];
+        out.push(...measureRuns('fused', caseName, input, subjects));
+        out.push(...(await measureAsync(ctx, 'fused', caseName, input, [duckRow(format, file)])).map((m) => ({ ...m, baseline: 'native fused pipeline' })));
+      }
     }
     return out;
   },

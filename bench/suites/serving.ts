@@ -132,6 +132,7 @@ function measurement(caseName: string, subject: string, baseline: string, l: Loa
     subject,
     baseline,
     medianMs: 1000 / rps,
+    metrics: { reqPerSec: rps, p50Ms: l.p50, p99Ms: l.p99 },
     samples: Math.round(r.duration),
     rme: (r.requests.stddev / Math.max(1, rps)) * 100,
     rows: rowsPerAnswer,

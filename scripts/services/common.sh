@@ -85,9 +85,15 @@ wait_listening() {
 # exit or be interrupted without taking the server down), with stdin closed
 # stdout/stderr appended to LOGFILE, and the lock descriptor closed (or the
 # server would hold the lock for its lifetime). Prints the pid.
+# PULSE_SERVICES_CPUS (a taskset list such as "0") places the server on
+# those cores: the benchmarks keep it off the core they measure on, and a
+# caller's own CPU affinity is not inherited.
 spawn_detached() {
   local logfile="$1"
   shift
+  if [ -n "${PULSE_SERVICES_CPUS:-}" ] && command -v taskset >/dev/null 2>&1; then
+    set -- taskset -c "$PULSE_SERVICES_CPUS" "$@"
+  fi
   if command -v setsid >/dev/null 2>&1; then
     setsid "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   else

@@ -81,6 +81,8 @@ export interface ParseResult {
   table: Table;
   rows: number;
   rejects: Reject[];
+  /** Nanoseconds the native core spent on the call (parse + IPC encoding). */
+  computeNs: number;
 }
 
 export interface ParseStats {
@@ -97,6 +99,7 @@ function toResult(out: ParseOutput): ParseResult {
     table: tableFromIPC(out.batches),
     rows: out.rows,
     rejects: out.rejects as Reject[],
+    computeNs: out.computeNs,
   };
 }
 
@@ -171,5 +174,6 @@ export function parseBytes(schema: SchemaSpec, options: ParseOptions, bytes: Uin
     table: tail.rows === 0 ? body.table : body.table.concat(tail.table),
     rows: body.rows + tail.rows,
     rejects: [...body.rejects, ...tail.rejects],
+    computeNs: body.computeNs + tail.computeNs,
   };
 }

@@ -9,6 +9,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Task};
@@ -49,6 +50,9 @@ pub struct ParseOutput {
     pub batches: Buffer,
     pub rows: u32,
     pub rejects: Vec<ParseReject>,
+    /// Nanoseconds the core spent on the call (parse and IPC encoding), so
+    /// callers can tell the boundary's own cost from the compute.
+    pub compute_ns: f64,
 }
 
 /// Running totals of a parser.
@@ -65,6 +69,7 @@ type Shared = Arc<Mutex<Parser>>;
 /// Runs `step` on the parser, then drains everything it completed.
 fn run(parser: &Shared, step: impl FnOnce(&mut Parser)) -> napi::Result<ParseOutput> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let started = Instant::now();
         let mut p = parser
             .lock()
             .map_err(|_| js_err("parser is unusable after an earlier internal error"))?;
@@ -77,10 +82,12 @@ fn run(parser: &Shared, step: impl FnOnce(&mut Parser)) -> napi::Result<ParseOut
             .into_iter()
             .map(ParseReject::from)
             .collect();
+        let batches = batches_to_buffer(&p.arrow_schema(), &batches)?;
         Ok(ParseOutput {
-            batches: batches_to_buffer(&p.arrow_schema(), &batches)?,
+            batches,
             rows,
             rejects,
+            compute_ns: started.elapsed().as_nanos() as f64,
         })
     }));
     outcome.unwrap_or_else(|_| Err(js_err("internal error in the native parser")))

@@ -151,18 +151,43 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    let runs: usize = std::env::var("PULSE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
     let schema = Arc::new(Schema::from_json(SCHEMA).unwrap());
-    let (nd, csv) = data(rows);
-    let runs = 7;
-    println!(
-        "{rows} rows; NDJSON {} MB, CSV {} MB; median of {runs} runs, one core",
-        nd.len() / 1_000_000,
-        csv.len() / 1_000_000
-    );
+    // `npm run bench` hands over its own data files, so both sides of its
+    // report measure the same bytes; alone, the bench generates its data.
+    let (nd, csv) = match (
+        std::env::var("PULSE_BENCH_NDJSON"),
+        std::env::var("PULSE_BENCH_CSV"),
+    ) {
+        (Ok(n), Ok(c)) => (std::fs::read(n).unwrap(), std::fs::read(c).unwrap()),
+        _ => data(rows),
+    };
+    let ms = |mb_s: f64, len: usize| len as f64 / 1e6 / mb_s * 1e3;
     let (a, r1) = median_mb_s(nd.len(), runs, || pulse(&schema, Format::Ndjson, &nd));
     let (b, r2) = median_mb_s(nd.len(), runs, || arrow_json(&schema, &nd));
     let (c, r3) = median_mb_s(csv.len(), runs, || pulse(&schema, Format::Csv, &csv));
-    assert_eq!((r1, r2, r3), (rows, rows, rows));
+    assert_eq!(r1, r2);
+    assert_eq!(r1, r3);
+    if std::env::var("PULSE_BENCH_JSON").is_ok() {
+        // One line for bench/suites/parse.ts: median ms per subject.
+        println!(
+            "{{\"rows\":{r1},\"runs\":{runs},\"ndjsonBytes\":{},\"csvBytes\":{},\"pulseNdjsonMs\":{},\"arrowJsonMs\":{},\"pulseCsvMs\":{}}}",
+            nd.len(),
+            csv.len(),
+            ms(a, nd.len()),
+            ms(b, nd.len()),
+            ms(c, csv.len())
+        );
+        return;
+    }
+    println!(
+        "{r1} rows; NDJSON {} MB, CSV {} MB; median of {runs} runs, one core",
+        nd.len() / 1_000_000,
+        csv.len() / 1_000_000
+    );
     println!("ndjson  pulse-parse        {a:8.1} MB/s");
     println!(
         "ndjson  arrow-json Decoder {b:8.1} MB/s   (pulse-parse is {:.2}×)",
