@@ -43,13 +43,14 @@ const VIEW: ViewSpec = {
   ],
 };
 
-function spec(format: 'ndjson' | 'csv'): PipelineSpec {
+/** The fused case's pipeline: also what `npm run profile` samples. */
+export function fusedSpec(format: 'ndjson' | 'csv'): PipelineSpec {
   return { schema: { ...benchSchema, fields: benchSchema.fields.map((f) => ({ ...f })) }, parse: { format, batchSize: 65536 }, rules: RULES, views: [VIEW] };
 }
 
 function nativeFused(format: 'ndjson' | 'csv', bytes: Buffer): () => number {
   return () => {
-    const p = Pipeline.create(spec(format));
+    const p = Pipeline.create(fusedSpec(format));
     const a = p.push(bytes);
     const b = p.finish();
     return a.applied + b.applied;
@@ -59,7 +60,7 @@ function nativeFused(format: 'ndjson' | 'csv', bytes: Buffer): () => number {
 /** The plain TypeScript references composed like the native pipeline: parse → rules → window. */
 function referenceFused(format: 'ndjson' | 'csv', bytes: Buffer): () => number {
   return () => {
-    const s = spec(format);
+    const s = fusedSpec(format);
     const parsed = referenceParse(s.schema, s.parse, bytes);
     const evaluated = ReferenceRuleSet.compile(s.schema, RULES).evaluate(parsed.rows);
     const view = new ReferenceView(s.schema, VIEW);
