@@ -178,24 +178,29 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
           response: { 200: answerBody(definition), 400: errorBody, 401: errorBody, 429: errorBody, 503: errorBody },
         },
       },
-      async (request, reply) => {
+      // Synchronous: a cache hit finishes without a promise to settle.
+      (request, reply): void => {
         const view = registry.current(name); // this version answers the whole request
-        if (view === undefined) return unavailable(reply, registry, name);
+        if (view === undefined) {
+          unavailable(reply, registry, name);
+          return;
+        }
         const q = resolveViewQuery(request.query as ParsedViewQuery, view, limits, now());
         const arrow = wantsArrow(request.headers.accept);
         const answer = view.memo(cacheKey(q, arrow), () => encode(view, q, arrow, limits.maxRows));
         if (answer.overflow) {
-          return problem(
+          problem(
             reply,
             400,
             'Bad Request',
             `the answer has more than ${limits.maxRows} rows (serving.maxRows): narrow from–to, filter by a group field, roll up with granularity, or pass limit`,
           );
+          return;
         }
         reply.header('vary', 'accept').header('cache-control', 'no-cache').header('pulse-version', versionHeader(view));
         if (arrow) {
           const fresh = freshness(view, now());
-          return reply
+          reply
             .type(ARROW_STREAM)
             .header('pulse-view', name)
             .header('pulse-from', iso(q.from))
@@ -206,8 +211,9 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
             .header('pulse-snapshot-age-ms', fresh.snapshotAgeMs === null ? '' : String(fresh.snapshotAgeMs))
             .header('pulse-complete-through', fresh.completeThrough ?? '')
             .send(answer.body);
+          return;
         }
-        return reply.type('application/json; charset=utf-8').send(jsonAnswer(view, answer, snapshotAgeMs(view, now())));
+        reply.type('application/json; charset=utf-8').send(jsonAnswer(view, answer, snapshotAgeMs(view, now())));
       },
     );
 
