@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/index.js';
 import { ARROW_STREAM, buildServer, type PulseServer } from '../src/serving/index.js';
+import { freshness, freshnessJson } from '../src/serving/freshness.js';
+import type { ServedView } from '../src/serving/served-view.js';
 import { openStore, type ObjectStore } from '../src/storage/index.js';
 import { recompute, HOUR, MINUTE, publishBatch, publishCheckpoint, seededReadings, testConfig, testConfigInput, type Reading } from './serving-fixtures.js';
 import { expectSameRows, tableRows } from './serving-expect.js';
@@ -317,6 +319,56 @@ describe('bearer-token auth', () => {
       expect((await envApp.inject({ url: '/v1/views', headers: { authorization: 'Bearer env-token-bbbbbbbbbbbb' } })).statusCode).toBe(200);
     } finally {
       await envApp.close();
+    }
+  });
+});
+
+describe('repeated queries', () => {
+  let app: PulseServer;
+  let clock = Date.now() + HOUR; // after the snapshots were written
+  beforeAll(async () => {
+    app = await server(testConfig(), { now: () => clock });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('answer a repeated query with the same rows and a freshness block made at answer time', async () => {
+    const url = `/v1/views/by_device_1m?device=dev-2&from=${new Date(T - HOUR).toISOString()}&to=${new Date(T + HOUR).toISOString()}`;
+    const first = await app.inject(url);
+    const again = await app.inject(url);
+    expect(first.statusCode).toBe(200);
+    expect(again.body).toBe(first.body);
+    clock += 1234;
+    const later = await app.inject(url);
+    const [a, b] = [first.json(), later.json()] as { rows: unknown[]; freshness: { snapshotAgeMs: number } }[];
+    expect(b?.rows).toEqual(a?.rows);
+    expect(b?.freshness.snapshotAgeMs).toBe((a?.freshness.snapshotAgeMs ?? NaN) + 1234);
+    const view = app.pulseRegistry.current('by_device_1m');
+    expect(b?.freshness).toEqual(freshness(view, clock));
+  });
+
+  it('print the freshness block as JSON.stringify would, at any age', () => {
+    const view = app.pulseRegistry.current('by_device_1m');
+    expect(view).toBeDefined();
+    fc.assert(
+      fc.property(fc.integer({ min: -1e13, max: 1e13 }), (now) => {
+        const expected = freshness(view, now);
+        expect(JSON.parse(freshnessJson(view as ServedView, expected.snapshotAgeMs))).toEqual(expected);
+        expect(freshnessJson(view as ServedView, expected.snapshotAgeMs)).toBe(JSON.stringify(expected));
+      }),
+    );
+  });
+
+  it('still refuse a repeated bad query with its zod issues, and answer the good one it resembles', async () => {
+    const range = `from=${new Date(T - HOUR).toISOString()}&to=${new Date(T + HOUR).toISOString()}`;
+    for (let i = 0; i < 3; i++) {
+      const bad = await app.inject(`/v1/views/by_device_1m?${range}&limit=0`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ issues: [{ path: ['limit'] }] });
+      const good = await app.inject(`/v1/views/by_device_1m?${range}&limit=5`);
+      expect(good.statusCode).toBe(200);
+      expect((good.json() as { rows: unknown[] }).rows).toHaveLength(5);
     }
   });
 });

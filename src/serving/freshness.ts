@@ -35,3 +35,23 @@ export function freshness(view: ServedView | undefined, now: number): Freshness 
     completeThrough: iso(view?.completeThrough),
   };
 }
+
+/**
+ * The freshness block as JSON text at a snapshot age: the same as
+ * `JSON.stringify(freshness(view, now))` with `ageMs = snapshotAgeMs(view, now)`.
+ * Only `snapshotAgeMs` moves with time, so the text around it is made once
+ * per version and each answer only prints the age.
+ */
+export function freshnessJson(view: ServedView, ageMs: number | null): string {
+  const [before, after] = freshnessFrame(view);
+  return `${before}${ageMs === null ? 'null' : ageMs}${after}`;
+}
+
+function freshnessFrame(view: ServedView): [string, string] {
+  const before = view.memoText('freshness-before', () => {
+    const head = JSON.stringify({ batchCoverageEnd: iso(view.boundary), realtimeWatermark: iso(view.realtimeWatermark) });
+    return `${head.slice(0, -1)},"snapshotAgeMs":`;
+  });
+  const after = view.memoText('freshness-after', () => `,"completeThrough":${JSON.stringify(iso(view.completeThrough))}}`);
+  return [before, after];
+}

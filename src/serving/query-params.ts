@@ -5,6 +5,8 @@
  * Unknown parameters, malformed times and ranges past the caps are 400s
  * carrying zod's issues, before any state is touched.
  */
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../config/index.js';
 import type { GroupField, ViewDefinition } from './definition.js';
@@ -191,4 +193,43 @@ export function resolveViewQuery(
     limit: parsed.limit ?? limits.maxRows + 1,
     explicitLimit: parsed.limit !== undefined,
   };
+}
+
+/** Query strings whose parse a view route remembers. */
+const REMEMBERED_QUERIES = 1000;
+
+type Validation = ReturnType<ReturnType<typeof validatorCompiler>>;
+
+/**
+ * The validator of a view route's query string: zod's, with each successful
+ * parse remembered by the parameters it was given. Dashboards repeat the
+ * same few queries, and parsing them again (two ISO times, the filters) was
+ * most of the work of answering from the answer cache. A parse depends on
+ * the parameters alone — not on the served version or the clock — so a
+ * remembered one stays right; rejects are not remembered, they go through
+ * zod each time and keep its messages. A remembered value is frozen: every
+ * request that repeats the query shares it.
+ */
+export const rememberingValidatorCompiler: typeof validatorCompiler = (route) => {
+  const validate = validatorCompiler(route);
+  if (route.httpPart !== 'querystring') return validate;
+  const remembered = new LRUCache<string, Validation>({ max: REMEMBERED_QUERIES });
+  return (data: unknown) => {
+    const key = JSON.stringify(data);
+    let result = remembered.get(key);
+    if (result === undefined) {
+      result = validate(data);
+      if (typeof result === 'object' && 'value' in result && result.error === undefined) {
+        deepFreeze(result.value);
+        remembered.set(key, result);
+      }
+    }
+    return result;
+  };
+};
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  Object.freeze(value);
 }

@@ -58,7 +58,29 @@ export interface CachedAnswer {
   bytes: number;
 }
 
+/** The instants a version is described by; fixed with the version, so worked out once (every answer reports them). */
+interface VersionTimes {
+  realtimeWatermark: number | null;
+  completeThrough: number | null;
+  newestSnapshotAt: number | null;
+  newestData: number | null;
+}
+
+function versionTimes(definition: ViewDefinition, batch: BatchSide | null, realtime: RealtimeSide | null): VersionTimes {
+  const partitions = realtime?.partitions ?? [];
+  const marks = partitions.map((p) => p.watermark).filter((w): w is number => w !== null);
+  const realtimeWatermark = marks.length === 0 ? null : Math.min(...marks);
+  const T = batch?.coverageEnd ?? null;
+  const realtimeComplete = realtimeWatermark === null ? null : realtimeWatermark - definition.allowedLatenessMs;
+  const completeThrough = T === null ? realtimeComplete : realtimeComplete === null ? T : Math.max(T, realtimeComplete);
+  const newestSnapshotAt = partitions.length === 0 ? null : Math.max(...partitions.map((p) => p.createdAt));
+  const candidates = [...marks, ...(T === null ? [] : [T - 1])];
+  const newestData = candidates.length === 0 ? null : Math.max(...candidates);
+  return { realtimeWatermark, completeThrough, newestSnapshotAt, newestData };
+}
+
 export class ServedView {
+  private readonly times: VersionTimes;
   /** Boundary states by window geometry, built on first use (they depend on this version only). */
   private readonly boundaryStates = new Map<string, ViewState | null>();
   private mergedState: ViewState | null | undefined;
@@ -77,7 +99,9 @@ export class ServedView {
     readonly realtime: RealtimeSide | null,
     /** When this version was built, ms. */
     readonly builtAt: number,
-  ) {}
+  ) {
+    this.times = versionTimes(definition, batch, realtime);
+  }
 
   get name(): string {
     return this.definition.name;
@@ -93,8 +117,7 @@ export class ServedView {
    * any partition may still deliver events up to its own watermark.
    */
   get realtimeWatermark(): number | null {
-    const marks = (this.realtime?.partitions ?? []).map((p) => p.watermark).filter((w): w is number => w !== null);
-    return marks.length === 0 ? null : Math.min(...marks);
+    return this.times.realtimeWatermark;
   }
 
   /**
@@ -103,24 +126,17 @@ export class ServedView {
    * than its watermark minus the allowed lateness.
    */
   get completeThrough(): number | null {
-    const wm = this.realtimeWatermark;
-    const realtime = wm === null ? null : wm - this.definition.allowedLatenessMs;
-    const T = this.boundary;
-    if (T === null) return realtime;
-    return realtime === null ? T : Math.max(T, realtime);
+    return this.times.completeThrough;
   }
 
   /** When the newest realtime snapshot was written, ms; null without realtime state. */
   get newestSnapshotAt(): number | null {
-    const times = (this.realtime?.partitions ?? []).map((p) => p.createdAt);
-    return times.length === 0 ? null : Math.max(...times);
+    return this.times.newestSnapshotAt;
   }
 
   /** The latest instant any state has data for (the largest watermark, else T); null when empty. */
   get newestData(): number | null {
-    const marks = (this.realtime?.partitions ?? []).map((p) => p.watermark).filter((w): w is number => w !== null);
-    const candidates = [...marks, ...(this.boundary === null ? [] : [this.boundary - 1])];
-    return candidates.length === 0 ? null : Math.max(...candidates);
+    return this.times.newestData;
   }
 
   /** The version label of this answer's sources: batch version and partition seqs. */

@@ -45,13 +45,15 @@ export const authPlugin = fp<AuthOptions>(
   async (app, options) => {
     const digests = options.tokens.map(digest);
     if (digests.length === 0) return;
-    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (request.routeOptions.config?.public === true) return;
+    // Synchronous (no promise per request); a denied request is answered here and `done` is not called.
+    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      if (request.routeOptions.config?.public === true) return done();
       const header = request.headers.authorization;
-      if (header === undefined || header === '') return deny(reply, 'invalid_request', 'missing bearer token: send Authorization: Bearer <token>');
+      if (header === undefined || header === '') return void deny(reply, 'invalid_request', 'missing bearer token: send Authorization: Bearer <token>');
       const match = /^Bearer +([\x21-\x7e]{1,1024})$/i.exec(header);
-      if (match === null) return deny(reply, 'invalid_request', 'malformed Authorization header: use Authorization: Bearer <token>');
-      if (!tokenMatches(match[1] as string, digests)) return deny(reply, 'invalid_token', 'invalid bearer token');
+      if (match === null) return void deny(reply, 'invalid_request', 'malformed Authorization header: use Authorization: Bearer <token>');
+      if (!tokenMatches(match[1] as string, digests)) return void deny(reply, 'invalid_token', 'invalid bearer token');
+      done();
     });
   },
   { name: 'pulse-auth', fastify: '5.x' },

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { ARROW_STREAM, rowsArrow, rowsJson } from '../answer.js';
 import { answerBody, errorBody, freshnessReport, viewList } from '../api-schemas.js';
 import type { ViewDefinition } from '../definition.js';
-import { freshness, iso, snapshotAgeMs } from '../freshness.js';
+import { freshness, freshnessJson, iso, snapshotAgeMs } from '../freshness.js';
 import { partitionLags, type LagSource } from '../lag.js';
-import { resolveViewQuery, viewQuerySchema, type ParsedViewQuery, type QueryLimits } from '../query-params.js';
+import { rememberingValidatorCompiler, resolveViewQuery, viewQuerySchema, type ParsedViewQuery, type QueryLimits } from '../query-params.js';
 import type { ViewRegistry } from '../registry.js';
 import type { CachedAnswer, ServedView, ViewQuery } from '../served-view.js';
 import { formatDuration } from '../../config/index.js';
@@ -33,6 +33,12 @@ interface EncodedAnswer extends CachedAnswer {
   rows: number;
   /** The JSON document up to and including its rows, or the Arrow IPC stream. */
   body: Buffer;
+  /**
+   * The last whole JSON answer sent, by the snapshot age it reported:
+   * requests within the same millisecond send the same bytes, so they
+   * share one copy instead of joining body and freshness block each.
+   */
+  sent?: { ageMs: number | null; body: Buffer };
 }
 
 /** True when the client asks for Arrow IPC rather than JSON. */
@@ -60,12 +66,33 @@ function encode(view: ServedView, q: ViewQuery & { explicitLimit: boolean }, arr
   const granularity = q.granularityMs === undefined ? null : formatDuration(q.granularityMs);
   const head = JSON.stringify({ view: view.name, from: iso(q.from), to: iso(q.to), granularity, boundary: iso(view.boundary) });
   const body = Buffer.from(`${head.slice(0, -1)},"rows":${rowsJson(tables, view.completeThrough).json}`, 'utf8');
-  return { overflow: false, rows, body, bytes: body.byteLength };
+  // Counted twice: the cache also keeps the last whole answer sent (`sent`).
+  return { overflow: false, rows, body, bytes: 2 * body.byteLength };
 }
 
+/** The whole JSON answer: the encoded rows and the freshness block at this snapshot age. */
+function jsonAnswer(view: ServedView, answer: EncodedAnswer, ageMs: number | null): Buffer {
+  let sent = answer.sent;
+  if (sent === undefined || sent.ageMs !== ageMs) {
+    sent = { ageMs, body: Buffer.concat([answer.body, Buffer.from(`,"freshness":${freshnessJson(view, ageMs)}}`)]) };
+    answer.sent = sent;
+  }
+  return sent.body;
+}
+
+/** The group filters' part of a cache key, by filter object: a repeated query string parses to the same object. */
+const groupKeys = new WeakMap<Record<string, string>, string>();
+
 function cacheKey(q: ViewQuery, arrow: boolean): string {
-  const groups = Object.entries(q.groups).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([arrow, q.from, q.to, q.granularityMs ?? null, q.limit, groups]);
+  let groups = groupKeys.get(q.groups);
+  if (groups === undefined) {
+    groups = Object.keys(q.groups)
+      .sort()
+      .map((name) => ` ${JSON.stringify(name)}=${JSON.stringify(q.groups[name])}`)
+      .join('');
+    groupKeys.set(q.groups, groups);
+  }
+  return `${arrow ? 'arrow' : 'json'} ${q.from} ${q.to} ${q.granularityMs ?? '-'} ${q.limit}${groups}`;
 }
 
 function unavailable(reply: FastifyReply, registry: ViewRegistry, name: string): FastifyReply {
@@ -88,6 +115,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { registry, limits, lag, now }) => {
+  // This plugin's routes only: the query strings of the view routes are parsed once per distinct query.
+  app.setValidatorCompiler(rememberingValidatorCompiler);
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const names = registry.list().map((s) => s.definition.name);
 
@@ -149,24 +178,29 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
           response: { 200: answerBody(definition), 400: errorBody, 401: errorBody, 429: errorBody, 503: errorBody },
         },
       },
-      async (request, reply) => {
+      // Synchronous: a cache hit finishes without a promise to settle.
+      (request, reply): void => {
         const view = registry.current(name); // this version answers the whole request
-        if (view === undefined) return unavailable(reply, registry, name);
+        if (view === undefined) {
+          unavailable(reply, registry, name);
+          return;
+        }
         const q = resolveViewQuery(request.query as ParsedViewQuery, view, limits, now());
         const arrow = wantsArrow(request.headers.accept);
         const answer = view.memo(cacheKey(q, arrow), () => encode(view, q, arrow, limits.maxRows));
         if (answer.overflow) {
-          return problem(
+          problem(
             reply,
             400,
             'Bad Request',
             `the answer has more than ${limits.maxRows} rows (serving.maxRows): narrow from–to, filter by a group field, roll up with granularity, or pass limit`,
           );
+          return;
         }
-        const fresh = freshness(view, now());
         reply.header('vary', 'accept').header('cache-control', 'no-cache').header('pulse-version', versionHeader(view));
         if (arrow) {
-          return reply
+          const fresh = freshness(view, now());
+          reply
             .type(ARROW_STREAM)
             .header('pulse-view', name)
             .header('pulse-from', iso(q.from))
@@ -177,9 +211,9 @@ export const viewsPlugin: FastifyPluginAsync<ViewsOptions> = async (app, { regis
             .header('pulse-snapshot-age-ms', fresh.snapshotAgeMs === null ? '' : String(fresh.snapshotAgeMs))
             .header('pulse-complete-through', fresh.completeThrough ?? '')
             .send(answer.body);
+          return;
         }
-        const body = Buffer.concat([answer.body, Buffer.from(`,"freshness":${JSON.stringify(fresh)}}`)]);
-        return reply.type('application/json; charset=utf-8').send(body);
+        reply.type('application/json; charset=utf-8').send(jsonAnswer(view, answer, snapshotAgeMs(view, now())));
       },
     );
 
