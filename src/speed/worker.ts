@@ -64,7 +64,7 @@ export interface PublishEvent {
   checkpoints: Checkpoint[];
   /** When the commit records were written (ms). */
   publishedAt: number;
-  /** Per committed partition: the source timestamps of the messages it newly covers. */
+  /** Per committed partition: source timestamps of the messages it newly covers, a sample per micro-batch (see `ArchiveSegment.timestamps`). */
   messageTimestamps: Map<number, number[]>;
 }
 
