@@ -31,6 +31,13 @@ import type { BenchContext, Measurement, Suite } from '../lib/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PARTITIONS = 3;
+/**
+ * Fetch settings of both consumers, so the comparison is like for like:
+ * 1 MiB per partition per fetch (the kafkajs default and KafkaSource's),
+ * fetches held at most 100 ms when empty; kafkajs defaults otherwise
+ * (maxBytes 10 MiB, minBytes 1).
+ */
+const FETCH = { maxBytesPerPartition: 1 << 20, maxWaitTimeMs: 100 };
 
 function ensureBroker(): string[] {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:39092').split(',');
@@ -57,7 +64,11 @@ async function createTopic(brokers: string[], topic: string): Promise<void> {
 
 /** Time for a do-nothing kafkajs consumer to read `total` messages, from its first batch. */
 async function noopConsume(brokers: string[], topic: string, total: number): Promise<number> {
-  const consumer = createKafka({ brokers }).consumer({ groupId: `bench-noop-${Date.now()}`, maxBytesPerPartition: 1 << 20 });
+  const consumer = createKafka({ brokers }).consumer({
+    groupId: `bench-noop-${Date.now()}`,
+    maxBytesPerPartition: FETCH.maxBytesPerPartition,
+    maxWaitTimeInMs: FETCH.maxWaitTimeMs,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
@@ -101,7 +112,7 @@ async function startSpeed(brokers: string[], topic: string, spec: PipelineSpec, 
   const published: PublishEvent[] = [];
   const producer = createKafka({ brokers }).producer();
   const worker = new SpeedWorker({
-    source: new KafkaSource({ brokers, topic, groupId: `bench-speed-${Date.now()}`, maxWaitTimeMs: 100 }),
+    source: new KafkaSource({ brokers, topic, groupId: `bench-speed-${Date.now()}`, ...FETCH }),
     spec,
     createPipeline: (s) => Pipeline.create(s as PipelineSpec),
     mode: 'speed',

@@ -13,11 +13,11 @@
  * worker's receive cursor and is dropped as a repeat. The REBALANCING event
  * stops checkpoints until the next join.
  */
-import type { Consumer, EachBatchPayload, KafkaConfig } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaConfig, KafkaMessage } from 'kafkajs';
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { SpeedLogger } from './ports.js';
 import { silentLogger } from './ports.js';
-import type { EventSource, PartitionOffset, SourceHandler, SourceMessage } from './source.js';
+import type { EventSource, MessageHeaders, PartitionOffset, SourceHandler, SourceMessage } from './source.js';
 import { FencedError } from './source.js';
 
 /** kafkajs error types that mean the group generation this worker held is over. */
@@ -64,6 +64,37 @@ export function createKafka(options: { brokers: string[]; clientId?: string; log
     logCreator: kafkaLogCreator(options.logger ?? silentLogger),
     ...options.client,
   });
+}
+
+/**
+ * A kafkajs message seen as a `SourceMessage`. kafkajs hands offsets and
+ * timestamps over as strings; most messages only ever need their value, so
+ * the numbers are parsed when first read rather than for every message.
+ */
+class KafkaSourceMessage implements SourceMessage {
+  private parsedOffset = -1;
+  constructor(private readonly message: KafkaMessage) {}
+
+  get offset(): number {
+    if (this.parsedOffset < 0) this.parsedOffset = Number(this.message.offset);
+    return this.parsedOffset;
+  }
+
+  get value(): Buffer | null {
+    return this.message.value;
+  }
+
+  get timestamp(): number {
+    return Number(this.message.timestamp);
+  }
+
+  get key(): Buffer | null | undefined {
+    return this.message.key;
+  }
+
+  get headers(): MessageHeaders | undefined {
+    return this.message.headers;
+  }
 }
 
 export class KafkaSource implements EventSource {
@@ -173,10 +204,7 @@ export class KafkaSource implements EventSource {
   private async deliver({ batch, resolveOffset, isStale, isRunning }: EachBatchPayload): Promise<void> {
     if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
     const messages: SourceMessage[] = new Array(batch.messages.length);
-    for (let i = 0; i < batch.messages.length; i++) {
-      const m = batch.messages[i]!;
-      messages[i] = { offset: Number(m.offset), value: m.value, timestamp: Number(m.timestamp), key: m.key, headers: m.headers };
-    }
+    for (let i = 0; i < batch.messages.length; i++) messages[i] = new KafkaSourceMessage(batch.messages[i]!);
     this.handler?.onBatch({ partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) });
     // Advances the fetch position only; nothing is committed here.
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);

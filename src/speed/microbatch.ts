@@ -41,13 +41,16 @@ function isBlank(value: Buffer): boolean {
   return true;
 }
 
-/** Joins the messages' values into one micro-batch. */
+/**
+ * Joins the messages' values into one micro-batch: one pass to size it, one
+ * copy of each value into a buffer allocated once. That buffer is what the
+ * pipeline parses and, unchanged, what the archive keeps.
+ */
 export function joinMessages(messages: SourceMessage[]): MicroBatch {
-  const parts: Buffer[] = [];
   const joined: number[] = [];
   const starts: number[] = [];
   const empty: number[] = [];
-  const newline = Buffer.of(NEWLINE);
+  const lines: Buffer[] = new Array(messages.length);
   let at = 0;
   for (let i = 0; i < messages.length; i++) {
     const value = messages[i]!.value;
@@ -56,12 +59,19 @@ export function joinMessages(messages: SourceMessage[]): MicroBatch {
       continue;
     }
     const line = trimLineEnd(value);
+    lines[i] = line;
     joined.push(i);
     starts.push(at);
-    parts.push(line, newline);
     at += line.length + 1;
   }
-  return { messages, bytes: Buffer.concat(parts, at), joined, starts, empty };
+  const bytes = Buffer.allocUnsafe(at);
+  for (let j = 0; j < joined.length; j++) {
+    const line = lines[joined[j]!]!;
+    const start = starts[j]!;
+    line.copy(bytes, start);
+    bytes[start + line.length] = NEWLINE;
+  }
+  return { messages, bytes, joined, starts, empty };
 }
 
 /** Index into `batch.messages` of the message whose bytes contain `byteOffset`. */

@@ -37,6 +37,8 @@ export class PartitionState {
   highWatermark: number | null = null;
   /** Processed since the last checkpoint, for the archive. */
   readonly segment = new ArchiveSegment();
+  /** Dead-letter sends of processed micro-batches not yet acknowledged. */
+  unsentLetters: Promise<void>[] = [];
   /** Messages received and not yet processed, in offset order. */
   private queue: SourceMessage[][] = [];
   private queued = 0;
@@ -94,6 +96,13 @@ export class PartitionState {
   clearQueue(): void {
     this.queue = [];
     this.queued = 0;
+  }
+
+  /** Waits until every dead letter of the processed messages is acknowledged (rejects when a send failed for good). */
+  async lettersSent(): Promise<void> {
+    // The loop neither processes nor checkpoints a partition twice at once, so no send starts meanwhile.
+    await Promise.all(this.unsentLetters);
+    this.unsentLetters = [];
   }
 
   /** True when a checkpoint would record something new. */

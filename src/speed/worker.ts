@@ -16,7 +16,7 @@ import type { SpeedStore } from './ports.js';
 import { BoundaryWatcher, OPEN_END } from './boundary.js';
 import type { Checkpoint, CheckpointPlan } from './checkpoint.js';
 import { CheckpointAbortedError, Checkpointer } from './checkpoint.js';
-import type { DeadLetterSink } from './dead-letters.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letters.js';
 import { deadLettersFor } from './dead-letters.js';
 import { SpeedMetrics } from './metrics.js';
 import { joinMessages } from './microbatch.js';
@@ -64,7 +64,7 @@ export interface PublishEvent {
   checkpoints: Checkpoint[];
   /** When the commit records were written (ms). */
   publishedAt: number;
-  /** Per committed partition: the source timestamps of the messages it newly covers. */
+  /** Per committed partition: source timestamps of the messages it newly covers, a sample per micro-batch (see `ArchiveSegment.timestamps`). */
   messageTimestamps: Map<number, number[]>;
 }
 
@@ -276,10 +276,11 @@ export class SpeedWorker {
       // A stop requested during this pass is handled by the next one, which drains and publishes.
       const draining = this.stopping;
       const publishDue = draining || Date.now() >= this.nextPublishAt;
-      for (const part of [...this.partitions.values()]) {
-        await this.processDue(part, publishDue);
-        if (this.fatal) throw this.fatal;
-      }
+      // Partitions are independent (each has its own pipeline), so their
+      // micro-batches run side by side: one partition's join overlaps another's
+      // native call, and both overlap the consumer's fetching.
+      await Promise.all([...this.partitions.values()].map((part) => this.processDue(part, publishDue)));
+      if (this.fatal) throw this.fatal;
       if (publishDue) {
         await this.publish();
         this.nextPublishAt = Date.now() + this.publishIntervalMs;
@@ -307,7 +308,7 @@ export class SpeedWorker {
   /** Processes the partition's due micro-batches; before a publish, everything queued now. */
   private async processDue(part: PartitionState, publishDue: boolean): Promise<void> {
     let budget = publishDue ? part.pending : Infinity;
-    while (part.status === 'ready' && this.owns(part) && part.pending > 0 && budget > 0) {
+    while (part.status === 'ready' && this.owns(part) && part.pending > 0 && budget > 0 && !this.fatal) {
       const due = publishDue || part.pending >= this.maxBatchRecords || Date.now() - part.queuedSince >= this.maxBatchWaitMs;
       if (!due) break;
       if (!part.checkpoint && !(await this.pin(part))) break;
@@ -367,6 +368,7 @@ export class SpeedWorker {
     part.processedOffset = checkpoint ? Number(checkpoint.offset) : null;
     part.receiveCursor = part.processedOffset;
     part.segment.clear();
+    part.unsentLetters = [];
     part.clearQueue();
     part.leftovers = [];
     part.dirty = false;
@@ -414,18 +416,39 @@ export class SpeedWorker {
     const rejects = reports.flatMap((r) => r.rejects);
     this.count(reports, batch.empty.length);
     if (this.options.deadLetters && (rejects.length > 0 || batch.empty.length > 0)) {
-      const letters = deadLettersFor(this.topic, part.partition, batch, rejects, Date.now());
-      await retrying(() => this.options.deadLetters!.send(letters), {
-        what: 'producing dead letters',
-        logger: this.logger,
-        giveUp: () => Date.now() > this.stopDeadline,
-      });
-      this.counts.deadLetters += letters.length;
+      this.sendDeadLetters(part, deadLettersFor(this.topic, part.partition, batch, rejects, Date.now()));
     }
     part.segment.add(batch);
     part.processedOffset = offsetAfter(messages[messages.length - 1]!);
     this.counts.processed += messages.length;
     return messages.length;
+  }
+
+  /**
+   * Produces a micro-batch's dead letters without waiting for the
+   * acknowledgement: the next micro-batch goes on meanwhile, and the
+   * partition's next checkpoint waits for every send it covers
+   * (`part.unsentLetters`), so no offset passes an unacknowledged letter.
+   * A send that fails for good stops the worker, as before its checkpoint.
+   */
+  private sendDeadLetters(part: PartitionState, letters: DeadLetter[]): void {
+    const sink = this.options.deadLetters!;
+    const sent = retrying(() => sink.send(letters), {
+      what: 'producing dead letters',
+      logger: this.logger,
+      giveUp: () => Date.now() > this.stopDeadline,
+    }).then(
+      () => {
+        this.counts.deadLetters += letters.length;
+      },
+      (err: unknown) => {
+        this.fatal ??= err instanceof Error ? err : new Error(String(err));
+        this.signal.notify();
+        throw err;
+      },
+    );
+    sent.catch(() => {});
+    part.unsentLetters.push(sent);
   }
 
   private count(reports: PushReportLike[], empty: number): void {
@@ -484,6 +507,7 @@ export class SpeedWorker {
     const timestamps = new Map<number, number[]>();
     const results = await Promise.allSettled(
       parts.map(async (part) => {
+        await part.lettersSent();
         const plan = this.plan(part);
         const stamps = part.segment.timestamps;
         const checkpoint = await this.checkpointer.write(plan, fenceOnce);
