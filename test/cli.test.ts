@@ -143,7 +143,7 @@ describe('pulse config check', () => {
   });
 
   it('names the environment overrides it applied', async () => {
-    const run = await pulse(['config', 'check'], { S3_ENDPOINT: 'http://127.0.0.1:39000', KAFKA_BROKERS: '127.0.0.1:39092' });
+    const run = await pulse(['config', 'check'], { S3_ENDPOINT: 'http://127.0.0.1:19000', KAFKA_BROKERS: '127.0.0.1:19092' });
     expect(run.code).toBe(ExitCode.Ok);
     // The embedded stream is the generator, so KAFKA_BROKERS does not apply.
     expect(run.stdout).toContain('env:     S3_ENDPOINT applied');

@@ -130,7 +130,7 @@ describe('a valid config', () => {
   });
 
   it('sets path-style addressing when an S3 endpoint is given', () => {
-    const c = validateConfig(mutate((c) => (c.s3 = { endpoint: 'http://127.0.0.1:39000' })));
+    const c = validateConfig(mutate((c) => (c.s3 = { endpoint: 'http://127.0.0.1:19000' })));
     expect(c.s3.forcePathStyle).toBe(true);
   });
 
@@ -354,19 +354,19 @@ describe('environment overrides', () => {
   const kafka = () => mutate((c) => (c.speed = { source: { type: 'kafka', brokers: ['file-broker:9092'], topic: 'events', group: 'g' } }));
 
   it('sets S3 settings from AWS_* and S3_ENDPOINT', () => {
-    const env = { AWS_ACCESS_KEY_ID: 'pulse', AWS_SECRET_ACCESS_KEY: 'pulse-secret', AWS_REGION: 'eu-west-1', S3_ENDPOINT: 'http://127.0.0.1:39000' };
+    const env = { AWS_ACCESS_KEY_ID: 'pulse', AWS_SECRET_ACCESS_KEY: 'pulse-secret', AWS_REGION: 'eu-west-1', S3_ENDPOINT: 'http://127.0.0.1:19000' };
     const c = validateConfig(applyEnvOverrides(mutate((c) => (c.s3 = { region: 'us-east-2' })), env));
-    expect(c.s3).toEqual({ accessKeyId: 'pulse', secretAccessKey: 'pulse-secret', region: 'eu-west-1', endpoint: 'http://127.0.0.1:39000', forcePathStyle: true });
+    expect(c.s3).toEqual({ accessKeyId: 'pulse', secretAccessKey: 'pulse-secret', region: 'eu-west-1', endpoint: 'http://127.0.0.1:19000', forcePathStyle: true });
   });
 
   it('replaces the brokers of a Kafka source', () => {
-    const c = validateConfig(applyEnvOverrides(kafka(), { KAFKA_BROKERS: '127.0.0.1:39092, 127.0.0.1:39093' }));
-    expect(c.speed?.source).toMatchObject({ type: 'kafka', brokers: ['127.0.0.1:39092', '127.0.0.1:39093'] });
+    const c = validateConfig(applyEnvOverrides(kafka(), { KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19093' }));
+    expect(c.speed?.source).toMatchObject({ type: 'kafka', brokers: ['127.0.0.1:19092', '127.0.0.1:19093'] });
   });
 
   it('leaves a generator source alone when KAFKA_BROKERS is set', () => {
     const input = mutate((c) => (c.speed = { source: { type: 'generator', eventsPerSecond: 5 } }));
-    const c = validateConfig(applyEnvOverrides(input, { KAFKA_BROKERS: '127.0.0.1:39092' }));
+    const c = validateConfig(applyEnvOverrides(input, { KAFKA_BROKERS: '127.0.0.1:19092' }));
     expect(c.speed?.source).toEqual({ type: 'generator', eventsPerSecond: 5 });
   });
 
@@ -467,8 +467,8 @@ describe('config files', () => {
 
   it('applies environment overrides to a file', async () => {
     const file = await write('env.yaml', toYaml(base()));
-    const { config } = await loadConfig({ file, env: { S3_ENDPOINT: 'http://127.0.0.1:39000', PULSE_API_TOKENS: 'abcdefghijklmnopqrstuvwxyz' } });
-    expect(config.s3.endpoint).toBe('http://127.0.0.1:39000');
+    const { config } = await loadConfig({ file, env: { S3_ENDPOINT: 'http://127.0.0.1:19000', PULSE_API_TOKENS: 'abcdefghijklmnopqrstuvwxyz' } });
+    expect(config.s3.endpoint).toBe('http://127.0.0.1:19000');
     expect(config.serving.auth.tokens).toEqual(['abcdefghijklmnopqrstuvwxyz']);
   });
 

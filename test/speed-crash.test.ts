@@ -35,11 +35,11 @@ function spawnWorker(options: WorkerMainOptions, log: string[]): ChildProcess {
   return child;
 }
 
-/** Waits (bounded) until a worker spawned after `from` log lines publishes. */
-async function firstPublish(log: string[], from: number, timeoutMs: number): Promise<void> {
+/** Waits (bounded) until a worker spawned after `from` log lines logs `text`. */
+async function logged(log: string[], from: number, text: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!log.slice(from).some((line) => line.includes('"msg":"published"'))) {
-    if (Date.now() > deadline) throw new Error(`worker did not publish within ${timeoutMs} ms`);
+  while (!log.slice(from).some((line) => line.includes(text))) {
+    if (Date.now() > deadline) throw new Error(`worker did not log ${text} within ${timeoutMs} ms`);
     await sleep(100);
   }
 }
@@ -99,7 +99,7 @@ describe('speed layer crash safety', () => {
         // so every other run is known to have made progress.
         if (kill % 2 === 0) await sleep(1_000 + Math.random() * 9_000);
         else {
-          await firstPublish(log, from, 90_000);
+          await logged(log, from, '"msg":"published"', 90_000);
           await sleep(Math.random() * 2_000);
         }
         child.kill('SIGKILL');
@@ -109,10 +109,14 @@ describe('speed layer crash safety', () => {
       }
       producing = false;
       await stream;
+      const lastFrom = log.length;
       const last = spawnWorker(options, log);
       let checkpoints: Checkpoint[];
       try {
         checkpoints = await waitForDrain(views, admin, topic, 120_000);
+        // The earlier runs may have drained the topic already: stop this
+        // worker gracefully only once it handles SIGTERM.
+        await logged(log, lastFrom, '"msg":"ready"', 60_000);
       } finally {
         last.kill('SIGTERM');
       }

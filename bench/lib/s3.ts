@@ -12,7 +12,7 @@ import { validateConfig, type Config, type ConfigInput } from '../../src/config/
 import { benchSchema } from './data.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const port = Number(process.env.PULSE_S3_PORT ?? 39000);
+const port = Number(process.env.PULSE_S3_PORT ?? 19000);
 
 function portOpen(): Promise<boolean> {
   return new Promise((resolve) => {

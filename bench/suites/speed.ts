@@ -40,7 +40,7 @@ const PARTITIONS = 3;
 const FETCH = { maxBytesPerPartition: 1 << 20, maxWaitTimeMs: 100 };
 
 function ensureBroker(): string[] {
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:39092').split(',');
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
   const started = spawnSync('bash', ['scripts/services.sh', 'start', 'kafka'], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
   if (started.status !== 0) throw new Error(`cannot start the Kafka broker: ${started.stderr}`);
   return brokers;

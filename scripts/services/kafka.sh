@@ -5,7 +5,7 @@
 #   kafka.sh start|stop|status|acquire PID|release PID   (see ../services.sh)
 #
 # Listens on 127.0.0.1 only, on PulseStream's own ports so it never meets a
-# developer's broker: clients on $PULSE_KAFKA_PORT (39092), the controller on
+# developer's broker: clients on $PULSE_KAFKA_PORT (19092), the controller on
 # $PULSE_KAFKA_CONTROLLER_PORT (client port + 1). Every start begins from a
 # freshly formatted, empty log directory.
 set -euo pipefail
@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 KAFKA_VERSION=3.9.1
 SLF4J_RELOAD4J_VERSION=1.7.36
-KAFKA_PORT="${PULSE_KAFKA_PORT:-39092}"
+KAFKA_PORT="${PULSE_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${PULSE_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_READY_TIMEOUT="${PULSE_KAFKA_READY_TIMEOUT:-120}"
 KAFKA_HOME="$CACHE_DIR/kafka"

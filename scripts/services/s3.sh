@@ -4,7 +4,7 @@
 #
 #   s3.sh start|stop|status|acquire PID|release PID   (see ../services.sh)
 #
-# Listens on 127.0.0.1:$PULSE_S3_PORT (39000), checks AWS SigV2/SigV4
+# Listens on 127.0.0.1:$PULSE_S3_PORT (19000), checks AWS SigV2/SigV4
 # signatures against a fixed identity, and stores buckets as directories under
 # .cache/services/s3/port-<port>/data, which every start empties.
 set -euo pipefail
@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 S3PROXY_VERSION=4.0.0
-S3_PORT="${PULSE_S3_PORT:-39000}"
+S3_PORT="${PULSE_S3_PORT:-19000}"
 S3_IDENTITY="${PULSE_S3_IDENTITY:-pulse}"
 S3_CREDENTIAL="${PULSE_S3_CREDENTIAL:-pulse-secret}"
 S3_READY_TIMEOUT="${PULSE_S3_READY_TIMEOUT:-60}"

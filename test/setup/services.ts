@@ -24,8 +24,8 @@ const STOP_TIMEOUT_MS = 60_000;
 
 type Service = 'kafka' | 's3';
 
-const kafkaPort = Number(process.env.PULSE_KAFKA_PORT ?? 39092);
-const s3Port = Number(process.env.PULSE_S3_PORT ?? 39000);
+const kafkaPort = Number(process.env.PULSE_KAFKA_PORT ?? 19092);
+const s3Port = Number(process.env.PULSE_S3_PORT ?? 19000);
 
 /** The endpoints the suites read (see test/support/services.ts). */
 const endpoints: Record<string, string> = {

@@ -59,6 +59,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void worker.stop().then(() => process.exit(0));
   });
 }
+// From here on SIGTERM is a graceful stop; before it, the default kill.
+log('ready');
 try {
   await worker.run();
 } catch (err) {
