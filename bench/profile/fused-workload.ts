@@ -15,5 +15,6 @@ for (let i = 0; i < runs; i++) {
   const p = Pipeline.create(fusedSpec(format));
   p.push(bytes);
   p.finish();
+  p.close();
 }
 process.stderr.write(`${format}: ${((performance.now() - t0) / runs).toFixed(1)} ms per 1M rows (${runs} runs)\n`);

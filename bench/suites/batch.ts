@@ -101,6 +101,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
           const part = objects[i]!;
           for (let o = 0; o < part.length; o += job.chunkSize) await p.pushAsync(part.subarray(o, o + job.chunkSize));
           await p.finishAsync();
+          p.close();
         }
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
@@ -109,6 +110,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       const p = Pipeline.create(job.spec);
       for (let o = 0; o < bytes.length; o += job.chunkSize) p.push(bytes.subarray(o, o + job.chunkSize));
       p.finish();
+      p.close();
       return Promise.resolve();
     };
     const endToEnd = async () => {

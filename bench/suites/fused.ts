@@ -53,6 +53,7 @@ function nativeFused(format: 'ndjson' | 'csv', bytes: Buffer): () => number {
     const p = Pipeline.create(fusedSpec(format));
     const a = p.push(bytes);
     const b = p.finish();
+    p.close();
     return a.applied + b.applied;
   };
 }

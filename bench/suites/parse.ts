@@ -161,6 +161,7 @@ function pipelineRun(bytes: Buffer, rules: RulesSpec | undefined, want: number):
   return () => {
     const p = Pipeline.create({ schema, parse: { format: 'ndjson', batchSize: 65_536 }, ...(rules ? { rules } : {}), views: [] });
     const records = p.push(bytes).records + p.finish().records;
+    p.close();
     if (records !== want) throw new Error(`validation bench: ${records} records, expected ${want}`);
     return records;
   };

@@ -12,6 +12,8 @@
 /** Anything whose states merge into one another, like the fused pipeline's views. */
 export interface Mergeable<T> {
   merge(other: T): void;
+  /** Frees a part's states once folded (native memory is not the JS heap's). */
+  close?(): void;
 }
 
 export class OrderedFold<T extends Mergeable<T>> {
@@ -38,7 +40,10 @@ export class OrderedFold<T extends Mergeable<T>> {
     while (this.waiting.has(this.next)) {
       const p = this.waiting.get(this.next);
       this.waiting.delete(this.next);
-      if (p) this.into.merge(p);
+      if (p) {
+        this.into.merge(p);
+        p.close?.();
+      }
       this.next++;
     }
     for (let i = this.roomWaiters.length - 1; i >= 0; i--) {

@@ -135,6 +135,7 @@ export async function processObject(job: ObjectJob, input: InputObject, minTime:
         pipeline,
       };
     } catch (err) {
+      pipeline.close();
       await rejects.abort();
       if (err instanceof PipelineError || job.signal?.aborted) throw err;
       lastError = err;

@@ -180,6 +180,7 @@ export async function mergeShards(job: BatchJob, options: { log: Logger; runId: 
       const part = createPipeline(job.spec, coverage, MIN_EVENT_TIME);
       for (const view of plan.views) part.restore(view.name, await stores.views.getBytes(shardStateKey(runId, r.shard.index, view.name)));
       states.merge(part);
+      part.close();
     }
     const byPosition = new Array<ObjectResult>(plan.inputs.length);
     for (const r of shardResults) for (const o of r.objects) byPosition[o.position] = o.result;

@@ -126,6 +126,15 @@ export class Pipeline {
     this.inner.merge(other.inner);
   }
 
+  /**
+   * Frees the view states now. A large run's states take hundreds of MB of
+   * native memory the JS heap does not see, so waiting for the wrapper's
+   * garbage collection can let them pile up. Any later call throws.
+   */
+  close(): void {
+    this.inner.close();
+  }
+
   evictThrough(view: string, t: number): number {
     return this.inner.evictThrough(view, t);
   }

@@ -1,6 +1,7 @@
 //! Binding for `pulse_core::pipeline`: the fused parse → rules → window call
 //! both data layers make once per chunk or micro-batch.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer};
@@ -79,12 +80,37 @@ fn reject_to_js(r: PipelineReject) -> JsPipelineReject {
 /// tasks, which lock it on the libuv pool, never on the event loop.
 #[napi]
 pub struct NativePipeline {
-    inner: Arc<Mutex<Pipeline>>,
+    /// `None` once closed: the states are freed then, not at the wrapper's
+    /// garbage collection, which V8 schedules without seeing native memory.
+    inner: Shared,
 }
 
-fn lock(p: &Arc<Mutex<Pipeline>>) -> napi::Result<MutexGuard<'_, Pipeline>> {
-    p.lock()
-        .map_err(|_| napi::Error::from_reason("pipeline poisoned by an earlier panic"))
+type Shared = Arc<Mutex<Option<Pipeline>>>;
+
+/// A locked pipeline that is known to be open.
+struct Held<'a>(MutexGuard<'a, Option<Pipeline>>);
+
+impl Deref for Held<'_> {
+    type Target = Pipeline;
+    fn deref(&self) -> &Pipeline {
+        self.0.as_ref().expect("`lock` returns open pipelines only")
+    }
+}
+
+impl DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Pipeline {
+        self.0.as_mut().expect("`lock` returns open pipelines only")
+    }
+}
+
+fn lock(p: &Shared) -> napi::Result<Held<'_>> {
+    let guard = p
+        .lock()
+        .map_err(|_| napi::Error::from_reason("pipeline poisoned by an earlier panic"))?;
+    if guard.is_none() {
+        return Err(napi::Error::from_reason("pipeline is closed"));
+    }
+    Ok(Held(guard))
 }
 
 #[napi]
@@ -95,8 +121,20 @@ impl NativePipeline {
         let spec = PipelineSpec::from_json(&spec_json).map_err(js_err)?;
         let pipeline = Pipeline::new(spec).map_err(js_err)?;
         Ok(NativePipeline {
-            inner: Arc::new(Mutex::new(pipeline)),
+            inner: Arc::new(Mutex::new(Some(pipeline))),
         })
+    }
+
+    /// Frees the view states now; every later call fails with "closed".
+    /// An async call in flight finishes first (it holds the lock).
+    #[napi]
+    pub fn close(&self) -> napi::Result<()> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| napi::Error::from_reason("pipeline poisoned by an earlier panic"))?;
+        *guard = None;
+        Ok(())
     }
 
     /// Feeds one chunk on the calling thread (small chunks).
@@ -214,7 +252,7 @@ impl NativePipeline {
 /// `push`/`finish` on the libuv pool. The chunk stays referenced by the
 /// task until it resolves, so reading it in `compute` needs no copy.
 pub struct PushTask {
-    pipeline: Arc<Mutex<Pipeline>>,
+    pipeline: Shared,
     chunk: Option<Buffer>,
 }
 
