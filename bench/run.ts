@@ -40,7 +40,7 @@ if (process.env.PULSE_BENCH_PINNED === undefined && cpus().length > 1 && !rerunP
 const pinned = process.env.PULSE_BENCH_PINNED;
 const ctx: BenchContext = {
   quick,
-  rows: quick ? 200_000 : 1_000_000,
+  rows: quick ? 100_000 : 1_000_000,
   // PULSE_BENCH_LARGE_ROWS resizes the large fused case (0 leaves it out).
   ...(quick ? {} : { largeRows: Number(process.env.PULSE_BENCH_LARGE_ROWS ?? 10_000_000) || undefined }),
   ...(pinned !== undefined ? { pinnedCore: Number(pinned) } : {}),

@@ -70,7 +70,7 @@ export function measure(
   for (const s of subjects) {
     const bench = new Benchmark(`${suite}/${caseName}/${s.name}`, s.fn, {
       minSamples: 5,
-      maxTime: ctx.quick ? 1.5 : 6,
+      maxTime: ctx.quick ? 0.5 : 6,
       initCount: 1,
     });
     bench.run({ async: false });

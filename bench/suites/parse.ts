@@ -58,7 +58,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The Rust-only comparison: `cargo bench -p pulse-parse` on this run's files, one JSON line back. */
 function rustParse(ctx: BenchContext): Measurement[] {
-  const runs = 7;
+  const runs = ctx.quick ? 5 : 7;
   process.stderr.write('  cargo bench -p pulse-parse (builds once, thin LTO)…\n');
   const run = spawnSync('cargo', ['bench', '-q', '-p', 'pulse-parse', '--bench', 'throughput'], {
     cwd: ROOT,

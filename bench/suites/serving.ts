@@ -166,7 +166,7 @@ const suite: Suite = {
   name: SUITE,
   async run(ctx: BenchContext): Promise<Measurement[]> {
     pinSelf();
-    const duration = ctx.quick ? 5 : 15;
+    const duration = ctx.quick ? 3 : 15;
     const dir = await mkdtemp(join(tmpdir(), 'pulse-bench-serving-'));
     const bodyFile = join(dir, 'answer.json');
     const results: Measurement[] = [];
