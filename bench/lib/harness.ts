@@ -75,28 +75,8 @@ export function measure(
     });
     bench.run({ async: false });
     if (bench.error) throw bench.error;
-    const sample = bench.stats.sample;
-    const medianMs = median(sample) * 1000;
-    const m: Measurement = {
-      suite,
-      case: caseName,
-      subject: s.name,
-      baseline,
-      medianMs,
-      samples: sample.length,
-      rme: bench.stats.rme,
-      ...input,
-    };
-    if (input.bytes) m.mbPerSec = input.bytes / 1e6 / (medianMs / 1000);
-    if (input.rows) m.rowsPerSec = input.rows / (medianMs / 1000);
-    if (s.note) m.note = s.note;
-    out.push(m);
-    process.stderr.write(
-      `  ${m.case.padEnd(28)} ${m.subject.padEnd(26)} ${medianMs.toFixed(1).padStart(9)} ms` +
-        (m.mbPerSec ? ` ${m.mbPerSec.toFixed(1).padStart(8)} MB/s` : '') +
-        (m.rowsPerSec ? ` ${(m.rowsPerSec / 1e6).toFixed(2).padStart(7)} M rows/s` : '') +
-        ` (n=${m.samples})\n`,
-    );
+    // benchmark.js's own margin of error replaces the runs' deviation.
+    out.push({ ...summarise(suite, caseName, s.name, baseline, bench.stats.sample.map((x) => x * 1000), input, s.note), rme: bench.stats.rme });
   }
   return out;
 }
