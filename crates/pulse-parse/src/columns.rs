@@ -58,9 +58,9 @@ enum Column {
 }
 
 impl Column {
-    fn new(ty: FieldType, rows: usize) -> Column {
+    fn new(ty: FieldType, rows: usize, text_bytes: usize) -> Column {
         match ty {
-            FieldType::String => Column::Utf8(StringBuilder::with_capacity(rows, rows * 16)),
+            FieldType::String => Column::Utf8(StringBuilder::with_capacity(rows, text_bytes)),
             FieldType::Int64 => Column::Int64(Int64Builder::with_capacity(rows)),
             FieldType::Float64 => Column::Float64(Float64Builder::with_capacity(rows)),
             FieldType::Bool => Column::Bool(BooleanBuilder::with_capacity(rows)),
@@ -112,6 +112,7 @@ impl Column {
 /// The builders of the batch being filled, and the batches already full.
 pub struct Columns {
     arrow: SchemaRef,
+    types: Vec<FieldType>,
     columns: Vec<Column>,
     lines: Vec<u64>,
     offsets: Vec<u64>,
@@ -125,10 +126,11 @@ impl Columns {
         let hint = batch_size.min(8192);
         Columns {
             arrow: schema.arrow_schema(),
+            types: schema.fields.iter().map(|f| f.ty).collect(),
             columns: schema
                 .fields
                 .iter()
-                .map(|f| Column::new(f.ty, hint))
+                .map(|f| Column::new(f.ty, hint, hint * 16))
                 .collect(),
             lines: Vec::with_capacity(hint),
             offsets: Vec::with_capacity(hint),
@@ -164,13 +166,28 @@ impl Columns {
         if self.lines.is_empty() {
             return;
         }
-        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
+        // The next batch is likely the size of this one: its builders start
+        // at that capacity, instead of growing from empty by doubling
+        // (a copy of every column per batch) as finished builders would.
+        let rows = self.lines.len();
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter_mut()
+            .zip(&self.types)
+            .map(|(column, &ty)| {
+                let text_bytes = match column {
+                    Column::Utf8(b) => b.values_slice().len(),
+                    _ => 0,
+                };
+                std::mem::replace(column, Column::new(ty, rows, text_bytes)).finish()
+            })
+            .collect();
         let batch = RecordBatch::try_new(self.arrow.clone(), arrays)
             .expect("builders follow the schema's types and row count");
         self.done.push(ParsedBatch {
             batch,
-            lines: std::mem::take(&mut self.lines),
-            offsets: std::mem::take(&mut self.offsets),
+            lines: std::mem::replace(&mut self.lines, Vec::with_capacity(rows)),
+            offsets: std::mem::replace(&mut self.offsets, Vec::with_capacity(rows)),
         });
     }
 

@@ -263,45 +263,56 @@ pub fn span_text<'a>(rec: &'a str, scratch: &'a str, span: Span) -> &'a str {
     }
 }
 
-/// Converts one field's text to a slot of the field's type.
+/// Converts one field's text into `slot`, of the field's type (`Null` for
+/// an empty plain field; untouched on an error). Each arm stores its own
+/// slot: a returned `Slot` was merged into one odd-sized copy of the enum,
+/// which stalled store forwarding once per field.
 #[inline]
 pub fn convert(
     field: &pulse_schema::Field,
     rec: &str,
     scratch: &str,
     span: Span,
-) -> Result<Slot, RecordError> {
+    slot: &mut Slot,
+) -> Result<(), RecordError> {
     let text = span_text(rec, scratch, span);
     if text.is_empty() && matches!(span, Span::Plain(..)) {
-        return Ok(Slot::Null);
+        *slot = Slot::Null;
+        return Ok(());
     }
     let name = field.name.as_str();
     let b = text.as_bytes();
     match field.ty {
-        FieldType::String => Ok(match span {
-            Span::Plain(s, e) | Span::Quoted(s, e) => Slot::Text(s, e),
-            Span::Unescaped(s, e) => Slot::Scratch(s, e),
-        }),
+        FieldType::String => {
+            *slot = match span {
+                Span::Plain(s, e) | Span::Quoted(s, e) => Slot::Text(s, e),
+                Span::Unescaped(s, e) => Slot::Scratch(s, e),
+            };
+            Ok(())
+        }
         FieldType::Int64 => match whole_number(b) {
-            Some(t) => int64_from_number(name, b, t.small_int).map(Slot::Int),
+            Some(t) => int64_from_number(name, b, t.small_int).map(|v| *slot = Slot::Int(v)),
             None => Err(mismatch(name, "int64", &format!("'{}'", shown(b)))),
         },
         FieldType::Float64 => match whole_number(b) {
-            Some(t) => float64_from_number(name, b, t.small_int).map(Slot::Float),
+            Some(t) => float64_from_number(name, b, t.small_int).map(|v| *slot = Slot::Float(v)),
             None => Err(mismatch(name, "float64", &format!("'{}'", shown(b)))),
         },
         FieldType::Bool => {
             if b.eq_ignore_ascii_case(b"true") {
-                Ok(Slot::Bool(true))
+                *slot = Slot::Bool(true);
+                Ok(())
             } else if b.eq_ignore_ascii_case(b"false") {
-                Ok(Slot::Bool(false))
+                *slot = Slot::Bool(false);
+                Ok(())
             } else {
                 Err(mismatch(name, "bool", &format!("'{}'", shown(b))))
             }
         }
         FieldType::Timestamp => match whole_number(b) {
-            Some(t) => timestamp_from_number(name, b, t.small_int, field.unit).map(Slot::Int),
-            None => timestamp_from_text(name, b).map(Slot::Int),
+            Some(t) => timestamp_from_number(name, b, t.small_int, field.unit)
+                .map(|v| *slot = Slot::Int(v)),
+            None => timestamp_from_text(name, b).map(|v| *slot = Slot::Int(v)),
         },
     }
 }
@@ -344,12 +355,9 @@ pub fn read_record(
     let mut first_error: Option<(usize, RecordError)> = None;
     for (span, target) in spans.iter().zip(&columns.fields) {
         let Some(f) = *target else { continue };
-        match convert(&schema.fields[f], rec, scratch, *span) {
-            Ok(slot) => slots[f] = slot,
-            Err(e) => {
-                if first_error.as_ref().is_none_or(|(at, _)| f < *at) {
-                    first_error = Some((f, e));
-                }
+        if let Err(e) = convert(&schema.fields[f], rec, scratch, *span, &mut slots[f]) {
+            if first_error.as_ref().is_none_or(|(at, _)| f < *at) {
+                first_error = Some((f, e));
             }
         }
     }
@@ -466,7 +474,10 @@ mod tests {
                 {"name":"s","type":"string"}]}"#,
         )
         .unwrap();
-        let conv = |f: usize, rec: &str, span: Span| convert(&schema.fields[f], rec, "", span);
+        let conv = |f: usize, rec: &str, span: Span| {
+            let mut slot = Slot::Absent;
+            convert(&schema.fields[f], rec, "", span, &mut slot).map(|()| slot)
+        };
         assert_eq!(conv(0, "42", Span::Plain(0, 2)), Ok(Slot::Int(42)));
         assert_eq!(conv(0, "", Span::Plain(0, 0)), Ok(Slot::Null));
         assert_eq!(

@@ -55,13 +55,17 @@ struct Str {
     escaped: bool,
 }
 
-/// The syntax is broken; the message says where.
-struct Malformed(String);
+/// The syntax is broken; the message says where. Boxed to keep `Syntax`
+/// results small on the hot path.
+struct Malformed(Box<String>);
 
 type Syntax<T> = Result<T, Malformed>;
 
+#[cold]
 fn malformed<T>(at: usize, what: &str) -> Syntax<T> {
-    Err(Malformed(format!("malformed JSON at byte {at}: {what}")))
+    Err(Malformed(Box::new(format!(
+        "malformed JSON at byte {at}: {what}"
+    ))))
 }
 
 struct Cursor<'a> {
@@ -359,7 +363,7 @@ impl JsonReader {
         let syntax = self.object(rec, &mut cur, slots, scratch, &mut problems);
         match syntax {
             Err(Malformed(reason)) => {
-                return Err(RecordError::record(RejectCode::MalformedJson, reason));
+                return Err(RecordError::record(RejectCode::MalformedJson, *reason));
             }
             Ok(false) => {
                 return Err(RecordError::record(
@@ -433,9 +437,11 @@ impl JsonReader {
                             cur.skip_value(&mut self.stack)?;
                         } else {
                             slots[f] = Slot::Null;
-                            match value(&self.fields[f], rec, cur, &mut self.stack, scratch)? {
-                                Ok(slot) => slots[f] = slot,
-                                Err(e) => problems.field_error(f, e),
+                            let field = &self.fields[f];
+                            let slot = &mut slots[f];
+                            if let Err(e) = value(field, rec, cur, &mut self.stack, scratch, slot)?
+                            {
+                                problems.field_error(f, e);
                             }
                         }
                     }
@@ -486,8 +492,11 @@ impl JsonReader {
     }
 }
 
-/// Reads the value of `field`. The outer `Result` is syntax; the inner one
-/// is the field's own verdict.
+/// Reads the value of `field` into `slot` (left `Null` on a field error).
+/// The outer `Result` is syntax; the inner one is the field's own verdict.
+/// Each arm stores its own slot: returning the slot by value merged every
+/// arm into one odd-sized copy of the enum, a store-forwarding stall per
+/// field.
 #[inline]
 fn value(
     field: &FieldInfo,
@@ -495,18 +504,23 @@ fn value(
     cur: &mut Cursor,
     stack: &mut Vec<u8>,
     scratch: &mut String,
-) -> Syntax<Result<Slot, RecordError>> {
+    slot: &mut Slot,
+) -> Syntax<Result<(), RecordError>> {
     let ty = field.ty;
     let name = field.name.as_str();
     Ok(match cur.peek() {
         Some(b'"') => {
             let s = cur.string()?;
             match ty {
-                FieldType::String if !s.escaped => Ok(Slot::text(s.start, s.end)),
+                FieldType::String if !s.escaped => {
+                    *slot = Slot::text(s.start, s.end);
+                    Ok(())
+                }
                 FieldType::String => {
                     let from = scratch.len();
                     if decode_into(rec, s, scratch) {
-                        Ok(Slot::Scratch(from as u32, scratch.len() as u32))
+                        *slot = Slot::Scratch(from as u32, scratch.len() as u32);
+                        Ok(())
                     } else {
                         Err(RecordError::field(
                             RejectCode::InvalidUtf8,
@@ -516,12 +530,13 @@ fn value(
                     }
                 }
                 FieldType::Timestamp if !s.escaped => {
-                    timestamp_from_text(name, &rec.as_bytes()[s.start..s.end]).map(Slot::Int)
+                    timestamp_from_text(name, &rec.as_bytes()[s.start..s.end])
+                        .map(|v| *slot = Slot::Int(v))
                 }
                 FieldType::Timestamp => {
                     let mut text = String::new();
                     decode_into(rec, s, &mut text);
-                    timestamp_from_text(name, text.as_bytes()).map(Slot::Int)
+                    timestamp_from_text(name, text.as_bytes()).map(|v| *slot = Slot::Int(v))
                 }
                 _ => Err(mismatch(name, ty.name(), "string")),
             }
@@ -530,18 +545,22 @@ fn value(
             let (start, small) = cur.number()?;
             let tok = &rec.as_bytes()[start..cur.i];
             match ty {
-                FieldType::Int64 => int64_from_number(name, tok, small).map(Slot::Int),
-                FieldType::Float64 => float64_from_number(name, tok, small).map(Slot::Float),
-                FieldType::Timestamp => {
-                    timestamp_from_number(name, tok, small, field.unit).map(Slot::Int)
+                FieldType::Int64 => {
+                    int64_from_number(name, tok, small).map(|v| *slot = Slot::Int(v))
                 }
+                FieldType::Float64 => {
+                    float64_from_number(name, tok, small).map(|v| *slot = Slot::Float(v))
+                }
+                FieldType::Timestamp => timestamp_from_number(name, tok, small, field.unit)
+                    .map(|v| *slot = Slot::Int(v)),
                 _ => Err(mismatch(name, ty.name(), "number")),
             }
         }
         Some(b't') => {
             cur.literal(b"true")?;
             if ty == FieldType::Bool {
-                Ok(Slot::Bool(true))
+                *slot = Slot::Bool(true);
+                Ok(())
             } else {
                 Err(mismatch(name, ty.name(), "boolean"))
             }
@@ -549,14 +568,15 @@ fn value(
         Some(b'f') => {
             cur.literal(b"false")?;
             if ty == FieldType::Bool {
-                Ok(Slot::Bool(false))
+                *slot = Slot::Bool(false);
+                Ok(())
             } else {
                 Err(mismatch(name, ty.name(), "boolean"))
             }
         }
         Some(b'n') => {
             cur.literal(b"null")?;
-            Ok(Slot::Null)
+            Ok(())
         }
         Some(c @ (b'{' | b'[')) => {
             cur.skip_value(stack)?;

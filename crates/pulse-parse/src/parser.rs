@@ -490,6 +490,7 @@ impl Parser {
     }
 
     fn reject(&mut self, line: u64, byte_offset: u64, rec: &[u8], e: RecordError) {
+        let e = e.into_detail();
         self.stats.rejects += 1;
         self.rejects.push(Reject {
             line,

@@ -64,28 +64,48 @@ pub fn raw_text(record: &[u8]) -> String {
 }
 
 /// A record-level problem found while reading one record; the stream layer
-/// adds the position and the raw bytes.
+/// adds the position and the raw bytes. Boxed, so a per-field result on the
+/// hot path (`Result<Slot, RecordError>`) stays two machine words: a wide
+/// error type made every read of a good value copy (and stall on) a
+/// 64-byte enum.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordError {
+pub struct RecordError(Box<RecordErrorDetail>);
+
+/// What a [`RecordError`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordErrorDetail {
     pub code: RejectCode,
     pub field: Option<String>,
     pub reason: String,
 }
 
+impl std::ops::Deref for RecordError {
+    type Target = RecordErrorDetail;
+    fn deref(&self) -> &RecordErrorDetail {
+        &self.0
+    }
+}
+
 impl RecordError {
+    #[cold]
     pub fn record(code: RejectCode, reason: impl Into<String>) -> RecordError {
-        RecordError {
+        RecordError(Box::new(RecordErrorDetail {
             code,
             field: None,
             reason: reason.into(),
-        }
+        }))
     }
 
+    #[cold]
     pub fn field(code: RejectCode, field: &str, reason: impl Into<String>) -> RecordError {
-        RecordError {
+        RecordError(Box::new(RecordErrorDetail {
             code,
             field: Some(field.to_string()),
             reason: reason.into(),
-        }
+        }))
+    }
+
+    pub fn into_detail(self) -> RecordErrorDetail {
+        *self.0
     }
 }
