@@ -31,6 +31,32 @@ static STRING_STOP: [bool; 256] = {
     t
 };
 
+/// The first byte at or after `i` that ends a fast run in a string
+/// (see [`STRING_STOP`]), or `b.len()`. Eight bytes per step while a whole
+/// word is left: a bit-trick test flags quote, backslash and control bytes
+/// at once, and its lowest flag is always exact (false flags can only sit
+/// above a true one).
+#[inline]
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+        let stop = zero_byte(w ^ (ONES * b'"' as u64))
+            | zero_byte(w ^ (ONES * b'\\' as u64))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !STRING_STOP[b[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
 /// What the reader needs of one schema field.
 struct FieldInfo {
     name: String,
@@ -108,9 +134,7 @@ impl<'a> Cursor<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            while i < b.len() && !STRING_STOP[b[i] as usize] {
-                i += 1;
-            }
+            i = skip_plain(b, i);
             match b.get(i) {
                 Some(b'"') => {
                     self.i = i + 1;
@@ -484,11 +508,31 @@ impl JsonReader {
             &rec.as_bytes()[key.start..key.end]
         };
         if let Some(f) = self.fields.get(expected) {
-            if f.name.as_bytes() == bytes {
+            if same_key(f.name.as_bytes(), bytes) {
                 return Some(expected);
             }
         }
         self.lookup.get(bytes).copied()
+    }
+}
+
+/// Key equality without a `memcmp` call: keys are short, and a library
+/// call per key cost more than the comparison itself. Two overlapping word
+/// loads cover every length up to 16 bytes.
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word4 = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
+    let word8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -737,6 +781,49 @@ mod tests {
         let (slots, _) = read(r#"{"ts":0,"i":3e2,"f":-0}"#).unwrap();
         assert_eq!(slots[2], Slot::Int(300));
         assert_eq!(slots[3], Slot::Float(-0.0));
+    }
+
+    #[test]
+    fn plain_runs_stop_where_the_table_says() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let len = (rng % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    // Mostly plain text, some stops and high bytes.
+                    match rng % 16 {
+                        0 => b'"',
+                        1 => b'\\',
+                        2 => (rng >> 8) as u8 % 0x20,
+                        3 => 0x80 | (rng >> 8) as u8,
+                        _ => b'a' + (rng >> 8) as u8 % 26,
+                    }
+                })
+                .collect();
+            for from in 0..=len {
+                let want = (from..len)
+                    .find(|&k| STRING_STOP[bytes[k] as usize])
+                    .unwrap_or(len);
+                assert_eq!(skip_plain(&bytes, from), want, "{bytes:?} from {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn key_equality_at_every_length() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_key(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] = b'#';
+                assert!(!same_key(&a, &b), "length {n}, differs at {at}");
+            }
+            assert!(!same_key(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
     }
 
     #[test]
