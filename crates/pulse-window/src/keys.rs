@@ -112,6 +112,16 @@ pub(crate) struct KeyIndex {
 }
 
 impl KeyIndex {
+    /// An empty index with room for `keys` keys (of a guessed 16 bytes each).
+    pub(crate) fn with_capacity(keys: usize) -> KeyIndex {
+        KeyIndex {
+            bytes: Vec::with_capacity(keys * 16),
+            ends: Vec::with_capacity(keys),
+            hashes: Vec::with_capacity(keys),
+            table: HashTable::with_capacity(keys),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }

@@ -454,6 +454,19 @@ pub(crate) enum Column {
 }
 
 impl Column {
+    /// Makes room for `additional` more states.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        match self {
+            Column::Count(v) => v.reserve(additional),
+            Column::IntSum(v) => v.reserve(additional),
+            Column::FloatSum(v) => v.reserve(additional),
+            Column::IntMin(v) | Column::IntMax(v) => v.reserve(additional),
+            Column::FloatMin(v) | Column::FloatMax(v) => v.reserve(additional),
+            Column::Distinct(v) => v.reserve(additional),
+            Column::Quantile(v) => v.reserve(additional),
+        }
+    }
+
     /// Appends an empty state.
     #[inline]
     pub(crate) fn push_empty(&mut self, m: &Measure) {

@@ -33,10 +33,22 @@ pub(crate) struct Pane {
 
 impl Pane {
     pub(crate) fn new(measures: &[Measure], session: bool) -> Pane {
+        Pane::with_capacity(measures, session, 0)
+    }
+
+    /// A pane with room for `keys` keys and their states.
+    pub(crate) fn with_capacity(measures: &[Measure], session: bool, keys: usize) -> Pane {
         Pane {
-            keys: KeyIndex::default(),
+            keys: KeyIndex::with_capacity(keys),
             fragments: session.then(Fragments::default),
-            columns: measures.iter().map(Measure::new_column).collect(),
+            columns: measures
+                .iter()
+                .map(|m| {
+                    let mut c = m.new_column();
+                    c.reserve(keys);
+                    c
+                })
+                .collect(),
         }
     }
 

@@ -257,10 +257,15 @@ impl ViewState {
                 j += 1;
             }
             let run = &selected[i..j];
-            let pane = self
-                .panes
-                .entry(start)
-                .or_insert_with(|| Pane::new(&def.measures, false));
+            if !self.panes.contains_key(&start) {
+                // A new pane usually holds about as many keys as the latest
+                // one: sizing it so spares rehashing and regrowing its
+                // state vectors key by key.
+                let hint = self.panes.last_key_value().map_or(0, |(_, p)| p.keys.len());
+                self.panes
+                    .insert(start, Pane::with_capacity(&def.measures, false, hint));
+            }
+            let pane = self.panes.get_mut(&start).expect("inserted above");
             entries.clear();
             for &r in run {
                 let key = keys.key(r as usize);
