@@ -231,15 +231,17 @@ impl Parser {
             // CSV records without quotes are split into fields in the same
             // pass that finds their end.
             let (end, split) = match self.opts.format {
-                Format::Csv => match csv::scan_plain(data, i, &self.plain_stop, &mut self.spans) {
-                    Plain::End(end) => (Some(end), true),
-                    Plain::Quoted => (self.record_end(data, i, &mut state), false),
-                    Plain::NoEnd => {
-                        // The tail has no LF: find the scan state it leaves.
-                        find_record_end(data, i, &mut state, self.delim);
-                        (None, false)
+                Format::Csv => {
+                    match csv::scan_plain(data, i, self.delim, &self.plain_stop, &mut self.spans) {
+                        Plain::End(end) => (Some(end), true),
+                        Plain::Quoted => (self.record_end(data, i, &mut state), false),
+                        Plain::NoEnd => {
+                            // The tail has no LF: find the scan state it leaves.
+                            find_record_end(data, i, &mut state, self.delim);
+                            (None, false)
+                        }
                     }
-                },
+                }
                 Format::Ndjson => (self.record_end(data, i, &mut state), false),
             };
             match end {
