@@ -327,7 +327,9 @@ pub fn convert(
             None => Err(mismatch(name, "int64", &format!("'{}'", shown(b)))),
         },
         FieldType::Float64 => match whole_number(b) {
-            Some(t) => float64_from_number(name, b, t.small_int).map(|v| *slot = Slot::Float(v)),
+            Some(t) => {
+                float64_from_number(name, b, t.small_int, t.decimal).map(|v| *slot = Slot::Float(v))
+            }
             None => Err(mismatch(name, "float64", &format!("'{}'", shown(b)))),
         },
         FieldType::Bool => {

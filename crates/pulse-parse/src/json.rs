@@ -14,7 +14,7 @@ use crate::columns::Slot;
 use crate::reject::{RecordError, RejectCode};
 use crate::value::{
     float64_from_number, int64_from_number, mismatch, scan_number, timestamp_from_number,
-    timestamp_from_text,
+    timestamp_from_text, NumberToken,
 };
 
 /// Bytes that end a fast run inside a JSON string: quote, backslash and
@@ -176,12 +176,12 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
-    fn number(&mut self) -> Syntax<(usize, Option<i64>)> {
+    fn number(&mut self) -> Syntax<(usize, NumberToken)> {
         let start = self.i;
         match scan_number(self.b, start) {
             Some(t) => {
                 self.i = t.end;
-                Ok((start, t.small_int))
+                Ok((start, t))
             }
             None => malformed(start, "invalid number"),
         }
@@ -586,14 +586,15 @@ fn value(
             }
         }
         Some(b'-' | b'0'..=b'9') => {
-            let (start, small) = cur.number()?;
+            let (start, t) = cur.number()?;
             let tok = &rec.as_bytes()[start..cur.i];
+            let small = t.small_int;
             match ty {
                 FieldType::Int64 => {
                     int64_from_number(name, tok, small).map(|v| *slot = Slot::Int(v))
                 }
                 FieldType::Float64 => {
-                    float64_from_number(name, tok, small).map(|v| *slot = Slot::Float(v))
+                    float64_from_number(name, tok, small, t.decimal).map(|v| *slot = Slot::Float(v))
                 }
                 FieldType::Timestamp => timestamp_from_number(name, tok, small, field.unit)
                     .map(|v| *slot = Slot::Int(v)),

@@ -7,16 +7,28 @@ use pulse_schema::{parse_epoch, parse_iso8601, EpochUnit};
 use crate::reject::{RecordError, RejectCode};
 
 /// A number token found by [`scan_number`]: where it ends and, for a plain
-/// integer of at most 18 digits (the common case), its value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// integer of at most 18 digits (the common case), its value; for a plain
+/// decimal (no exponent) whose digits fit 2^53 with at most 22 after the
+/// point, its `f64` value, else NaN.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NumberToken {
     pub end: usize,
     pub small_int: Option<i64>,
+    pub decimal: f64,
 }
+
+/// Exact powers of ten as `f64` (10^22 is the largest exact one).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /// Scans the longest JSON-grammar number starting at `pos`
 /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`); `None` when the text
-/// there does not start one.
+/// there does not start one. Digits are summed in the same pass, so plain
+/// integers and short decimals need no second parse: a decimal with an
+/// exact mantissa m ≤ 2^53 and k ≤ 22 fraction digits is m / 10^k, one
+/// correctly rounded division of two exact values (Clinger's fast path).
 #[inline]
 pub fn scan_number(b: &[u8], pos: usize) -> Option<NumberToken> {
     let mut i = pos;
@@ -25,30 +37,41 @@ pub fn scan_number(b: &[u8], pos: usize) -> Option<NumberToken> {
         i += 1;
     }
     let int_start = i;
+    let mut m: u64 = 0;
     match b.get(i) {
         Some(b'0') => i += 1,
         Some(b'1'..=b'9') => {
             while i < b.len() && b[i].is_ascii_digit() {
+                if i - int_start < 19 {
+                    m = m * 10 + (b[i] - b'0') as u64;
+                }
                 i += 1;
             }
         }
         _ => return None,
     }
-    let int_end = i;
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
     let mut integral = true;
     if b.get(i) == Some(&b'.') {
         integral = false;
         i += 1;
         let s = i;
         while i < b.len() && b[i].is_ascii_digit() {
+            if int_digits + (i - s) < 19 {
+                m = m * 10 + (b[i] - b'0') as u64;
+            }
             i += 1;
         }
         if i == s {
             return None;
         }
+        frac_digits = i - s;
     }
+    let mut exponent = false;
     if matches!(b.get(i), Some(b'e' | b'E')) {
         integral = false;
+        exponent = true;
         i += 1;
         if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
@@ -61,16 +84,34 @@ pub fn scan_number(b: &[u8], pos: usize) -> Option<NumberToken> {
             return None;
         }
     }
-    let small_int = if integral && int_end - int_start <= 18 {
-        let mut v: i64 = 0;
-        for &c in &b[int_start..int_end] {
-            v = v * 10 + (c - b'0') as i64;
+    let small_int = (integral && int_digits <= 18).then(|| {
+        let v = m as i64;
+        if neg {
+            -v
+        } else {
+            v
         }
-        Some(if neg { -v } else { v })
+    });
+    let exact = !integral
+        && !exponent
+        && int_digits + frac_digits <= 19
+        && frac_digits <= 22
+        && m <= 1 << 53;
+    let decimal = if exact {
+        let v = m as f64 / POW10[frac_digits];
+        if neg {
+            -v
+        } else {
+            v
+        }
     } else {
-        None
+        f64::NAN
     };
-    Some(NumberToken { end: i, small_int })
+    Some(NumberToken {
+        end: i,
+        small_int,
+        decimal,
+    })
 }
 
 /// Whether the whole of `b` is one JSON-grammar number.
@@ -197,7 +238,15 @@ pub fn int64_from_number(name: &str, tok: &[u8], small: Option<i64>) -> Result<i
 /// A float64 from a number token, correctly rounded (the same value as
 /// Rust's `str::parse::<f64>` and JavaScript's `JSON.parse`).
 #[inline]
-pub fn float64_from_number(name: &str, tok: &[u8], small: Option<i64>) -> Result<f64, RecordError> {
+pub fn float64_from_number(
+    name: &str,
+    tok: &[u8],
+    small: Option<i64>,
+    decimal: f64,
+) -> Result<f64, RecordError> {
+    if !decimal.is_nan() {
+        return Ok(decimal);
+    }
     if let Some(v) = small {
         // Rounds to nearest like the parsers do; only "-0" needs its sign.
         return Ok(if v == 0 && tok.first() == Some(&b'-') {
@@ -326,10 +375,10 @@ mod tests {
         let e = int64_from_number("n", b"2.5", None).unwrap_err();
         assert_eq!(e.code, RejectCode::TypeMismatch);
         assert_eq!(e.field.as_deref(), Some("n"));
-        let e = float64_from_number("x", b"1e400", None).unwrap_err();
+        let e = float64_from_number("x", b"1e400", None, f64::NAN).unwrap_err();
         assert_eq!(e.code, RejectCode::OutOfRange);
-        assert_eq!(float64_from_number("x", b"1e-400", None), Ok(0.0));
-        let neg_zero = float64_from_number("x", b"-0", Some(0)).unwrap();
+        assert_eq!(float64_from_number("x", b"1e-400", None, f64::NAN), Ok(0.0));
+        let neg_zero = float64_from_number("x", b"-0", Some(0), f64::NAN).unwrap();
         assert!(neg_zero == 0.0 && neg_zero.is_sign_negative());
         let e = timestamp_from_text("ts", b"2026-01-01T00:00:00").unwrap_err();
         assert_eq!(e.code, RejectCode::InvalidTimestamp);
@@ -369,7 +418,7 @@ mod tests {
         fn floats_match_std(mant in -1_000_000_000_000i64..1_000_000_000_000, frac in 0u32..100_000, exp in -330i32..330) {
             let s = format!("{mant}.{frac}e{exp}");
             let t = whole_number(s.as_bytes()).unwrap();
-            let ours = float64_from_number("v", s.as_bytes(), t.small_int);
+            let ours = float64_from_number("v", s.as_bytes(), t.small_int, t.decimal);
             let std: f64 = s.parse().unwrap();
             if std.is_finite() {
                 prop_assert_eq!(ours.unwrap().to_bits(), std.to_bits());
@@ -379,10 +428,27 @@ mod tests {
         }
 
         #[test]
+        fn plain_decimals_match_std(neg in any::<bool>(), int in "(0|[1-9][0-9]{0,20})", frac in "[0-9]{1,25}") {
+            let s = format!("{}{int}.{frac}", if neg { "-" } else { "" });
+            let t = whole_number(s.as_bytes()).unwrap();
+            let ours = float64_from_number("v", s.as_bytes(), t.small_int, t.decimal).unwrap();
+            let std: f64 = s.parse().unwrap();
+            prop_assert_eq!(ours.to_bits(), std.to_bits(), "{}", s);
+        }
+
+        #[test]
+        fn displayed_floats_round_trip(x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
+            // `{x}` never uses an exponent: long plain decimals both ways.
+            let s = format!("{x}");
+            let t = whole_number(s.as_bytes()).unwrap();
+            prop_assert_eq!(float64_from_number("v", s.as_bytes(), t.small_int, t.decimal).unwrap().to_bits(), x.to_bits());
+        }
+
+        #[test]
         fn shortest_floats_round_trip(x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
             let s = format!("{x:e}");
             let t = whole_number(s.as_bytes()).unwrap();
-            prop_assert_eq!(float64_from_number("v", s.as_bytes(), t.small_int).unwrap().to_bits(), x.to_bits());
+            prop_assert_eq!(float64_from_number("v", s.as_bytes(), t.small_int, t.decimal).unwrap().to_bits(), x.to_bits());
         }
     }
 }
