@@ -126,8 +126,10 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Scans a string whose opening quote is at `i`.
-    #[inline]
+    /// Scans a string whose opening quote is at `i`. Always inlined, so the
+    /// token stays in registers (returned through memory, it stalled the
+    /// reads that follow).
+    #[inline(always)]
     fn string(&mut self) -> Syntax<Str> {
         let b = self.b;
         let start = self.i + 1;

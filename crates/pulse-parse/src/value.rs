@@ -29,7 +29,9 @@ const POW10: [f64; 23] = [
 /// integers and short decimals need no second parse: a decimal with an
 /// exact mantissa m ≤ 2^53 and k ≤ 22 fraction digits is m / 10^k, one
 /// correctly rounded division of two exact values (Clinger's fast path).
-#[inline]
+/// Always inlined: returned through memory, the token was written in parts
+/// and read back whole, a store-forwarding stall per number.
+#[inline(always)]
 pub fn scan_number(b: &[u8], pos: usize) -> Option<NumberToken> {
     let mut i = pos;
     let neg = b.get(i) == Some(&b'-');
@@ -115,7 +117,7 @@ pub fn scan_number(b: &[u8], pos: usize) -> Option<NumberToken> {
 }
 
 /// Whether the whole of `b` is one JSON-grammar number.
-#[inline]
+#[inline(always)]
 pub fn whole_number(b: &[u8]) -> Option<NumberToken> {
     scan_number(b, 0).filter(|t| t.end == b.len())
 }
