@@ -83,15 +83,15 @@ struct Str {
 
 /// The syntax is broken; the message says where. Boxed to keep `Syntax`
 /// results small on the hot path.
-struct Malformed(Box<String>);
+struct Malformed(Box<str>);
 
 type Syntax<T> = Result<T, Malformed>;
 
 #[cold]
 fn malformed<T>(at: usize, what: &str) -> Syntax<T> {
-    Err(Malformed(Box::new(format!(
-        "malformed JSON at byte {at}: {what}"
-    ))))
+    Err(Malformed(
+        format!("malformed JSON at byte {at}: {what}").into_boxed_str(),
+    ))
 }
 
 struct Cursor<'a> {
@@ -389,7 +389,7 @@ impl JsonReader {
         let syntax = self.object(rec, &mut cur, slots, scratch, &mut problems);
         match syntax {
             Err(Malformed(reason)) => {
-                return Err(RecordError::record(RejectCode::MalformedJson, *reason));
+                return Err(RecordError::record(RejectCode::MalformedJson, reason));
             }
             Ok(false) => {
                 return Err(RecordError::record(
