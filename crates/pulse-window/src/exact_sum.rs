@@ -28,6 +28,12 @@ pub struct ExactSum {
 }
 
 impl ExactSum {
+    /// Zero, as a constant (written in place when a state is created).
+    pub const ZERO: ExactSum = ExactSum {
+        partials: SmallVec::new_const(),
+        special: 0,
+    };
+
     /// Adds one value exactly.
     #[inline]
     pub fn add(&mut self, x: f64) {

@@ -473,11 +473,14 @@ impl Column {
         match self {
             Column::Count(v) => v.push(0),
             Column::IntSum(v) => v.push(IntSum::default()),
-            Column::FloatSum(v) => v.push(FloatSum::default()),
+            Column::FloatSum(v) => v.push(FloatSum {
+                n: 0,
+                sum: ExactSum::ZERO,
+            }),
             Column::IntMin(v) | Column::IntMax(v) => v.push(None),
             Column::FloatMin(v) | Column::FloatMax(v) => v.push(None),
             Column::Distinct(v) => v.push(HyperLogLog::new(m.precision)),
-            Column::Quantile(v) => v.push(DdSketch::default()),
+            Column::Quantile(v) => v.push(DdSketch::EMPTY),
         }
     }
 

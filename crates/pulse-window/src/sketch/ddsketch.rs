@@ -85,6 +85,11 @@ struct Store {
 }
 
 impl Store {
+    const EMPTY: Store = Store {
+        offset: 0,
+        counts: SmallVec::new_const(),
+    };
+
     fn is_empty(&self) -> bool {
         self.counts.is_empty()
     }
@@ -221,6 +226,15 @@ pub struct DdSketch {
 }
 
 impl DdSketch {
+    /// An empty sketch as a constant: pushed into a state vector, it is
+    /// written in place, where a built-then-copied value stalled store
+    /// forwarding once per new group.
+    pub const EMPTY: DdSketch = DdSketch {
+        zeros: 0,
+        positive: Store::EMPTY,
+        negative: Store::EMPTY,
+    };
+
     /// Adds a finite value (the caller skips NaN and ±∞).
     #[inline]
     pub fn insert(&mut self, x: f64, cfg: &DdSketchConfig) {

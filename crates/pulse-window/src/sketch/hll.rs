@@ -33,10 +33,20 @@ enum Registers {
     Dense(Box<[u8]>),
 }
 
+impl Registers {
+    /// No register set. A constant, so a new sketch is written in place
+    /// rather than built on the stack and copied (see [`HyperLogLog::p`]).
+    const EMPTY: Registers = Registers::Sparse(SmallVec::new_const());
+}
+
 /// A HyperLogLog sketch of precision `p`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HyperLogLog {
-    p: u8,
+    /// The precision, kept in a whole word: a one-byte field was stored
+    /// alone and then copied as a word with its padding when a new sketch
+    /// was pushed into a state vector, stalling store forwarding once per
+    /// new group.
+    p: u64,
     regs: Registers,
 }
 
@@ -45,13 +55,13 @@ impl HyperLogLog {
     pub fn new(p: u8) -> Self {
         debug_assert!((MIN_PRECISION..=MAX_PRECISION).contains(&p));
         HyperLogLog {
-            p,
-            regs: Registers::Sparse(SmallVec::new()),
+            p: p as u64,
+            regs: Registers::EMPTY,
         }
     }
 
     pub fn precision(&self) -> u8 {
-        self.p
+        self.p as u8
     }
 
     fn m(&self) -> usize {
@@ -187,7 +197,7 @@ impl HyperLogLog {
     /// Encodes the registers: `[p, form]` then the sorted `u32` entries (LE)
     /// or the `m` register bytes.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.push(self.p);
+        out.push(self.p as u8);
         match &self.regs {
             Registers::Sparse(list) => {
                 out.push(SPARSE);
