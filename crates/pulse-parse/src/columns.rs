@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+    BooleanBuilder, Float64Builder, Int64Builder, TimestampMillisecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::SchemaRef;
 use pulse_schema::{FieldType, Schema};
 
@@ -49,8 +50,97 @@ pub struct ParsedBatch {
     pub offsets: Vec<u64>,
 }
 
+/// A Utf8 column built by hand: field texts are a few bytes long, and
+/// arrow's `StringBuilder` copied each with a `memcpy` call that cost more
+/// than the copy. Texts up to 16 bytes are moved with fixed-size copies.
+struct TextColumn {
+    offsets: Vec<i32>,
+    values: Vec<u8>,
+    nulls: NullBufferBuilder,
+}
+
+impl TextColumn {
+    fn with_capacity(rows: usize, bytes: usize) -> TextColumn {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        TextColumn {
+            offsets,
+            values: Vec::with_capacity(bytes),
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    #[inline]
+    fn append_value(&mut self, text: &str) {
+        push_bytes(&mut self.values, text.as_bytes());
+        self.offsets.push(self.end());
+        self.nulls.append_non_null();
+    }
+
+    #[inline]
+    fn append_null(&mut self) {
+        self.offsets.push(self.end());
+        self.nulls.append_null();
+    }
+
+    #[inline]
+    fn end(&self) -> i32 {
+        i32::try_from(self.values.len()).expect("a batch's text stays under 2 GiB")
+    }
+
+    fn values_len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn finish(&mut self) -> StringArray {
+        // The caller sizes the next batch's column (`Columns::close_batch`).
+        let done = std::mem::replace(self, TextColumn::with_capacity(0, 0));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(done.offsets));
+        let mut nulls = done.nulls;
+        // SAFETY: offsets start at 0 and never decrease, the last one is the
+        // length of `values`, and every appended text was a `&str`, so the
+        // values are UTF-8 with a char boundary at every offset.
+        unsafe {
+            StringArray::new_unchecked(offsets, Buffer::from_vec(done.values), nulls.finish())
+        }
+    }
+}
+
+/// Appends `b` to `v`; lengths up to 16 as two overlapping fixed-size
+/// copies (the first, the truncation to its final place, the second), so
+/// no library call is made for short texts.
+#[inline]
+fn push_bytes(v: &mut Vec<u8>, b: &[u8]) {
+    let n = b.len();
+    let at = v.len();
+    v.reserve(16);
+    match n {
+        0 => {}
+        1..=3 => {
+            v.push(b[0]);
+            if n > 1 {
+                v.push(b[1]);
+            }
+            if n > 2 {
+                v.push(b[2]);
+            }
+        }
+        4..=7 => {
+            v.extend_from_slice(&<[u8; 4]>::try_from(&b[..4]).unwrap());
+            v.truncate(at + n - 4);
+            v.extend_from_slice(&<[u8; 4]>::try_from(&b[n - 4..]).unwrap());
+        }
+        8..=16 => {
+            v.extend_from_slice(&<[u8; 8]>::try_from(&b[..8]).unwrap());
+            v.truncate(at + n - 8);
+            v.extend_from_slice(&<[u8; 8]>::try_from(&b[n - 8..]).unwrap());
+        }
+        _ => v.extend_from_slice(b),
+    }
+}
+
 enum Column {
-    Utf8(StringBuilder),
+    Utf8(TextColumn),
     Int64(Int64Builder),
     Float64(Float64Builder),
     Bool(BooleanBuilder),
@@ -60,7 +150,7 @@ enum Column {
 impl Column {
     fn new(ty: FieldType, rows: usize, text_bytes: usize) -> Column {
         match ty {
-            FieldType::String => Column::Utf8(StringBuilder::with_capacity(rows, text_bytes)),
+            FieldType::String => Column::Utf8(TextColumn::with_capacity(rows, text_bytes)),
             FieldType::Int64 => Column::Int64(Int64Builder::with_capacity(rows)),
             FieldType::Float64 => Column::Float64(Float64Builder::with_capacity(rows)),
             FieldType::Bool => Column::Bool(BooleanBuilder::with_capacity(rows)),
@@ -176,7 +266,7 @@ impl Columns {
             .zip(&self.types)
             .map(|(column, &ty)| {
                 let text_bytes = match column {
-                    Column::Utf8(b) => b.values_slice().len(),
+                    Column::Utf8(b) => b.values_len(),
                     _ => 0,
                 };
                 std::mem::replace(column, Column::new(ty, rows, text_bytes)).finish()
@@ -193,5 +283,50 @@ impl Columns {
 
     pub fn take_batches(&mut self) -> Vec<ParsedBatch> {
         std::mem::take(&mut self.done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::builder::StringBuilder;
+
+    #[test]
+    fn text_column_matches_arrows_builder() {
+        let texts: Vec<Option<String>> = (0..200)
+            .map(|i: usize| {
+                (i % 7 != 3).then(|| "é-abcdefghijklmnopqrstu".chars().take(i % 24).collect())
+            })
+            .collect();
+        let mut ours = TextColumn::with_capacity(4, 4);
+        let mut theirs = StringBuilder::new();
+        for t in &texts {
+            match t {
+                Some(t) => {
+                    ours.append_value(t);
+                    theirs.append_value(t);
+                }
+                None => {
+                    ours.append_null();
+                    theirs.append_null();
+                }
+            }
+        }
+        assert_eq!(ours.finish(), theirs.finish());
+        // A finished column starts over, empty.
+        ours.append_value("x");
+        assert_eq!(ours.values_len(), 1);
+        assert_eq!(ours.finish(), StringArray::from(vec!["x"]));
+    }
+
+    #[test]
+    fn push_bytes_at_every_length() {
+        let src: Vec<u8> = (0..40u8).map(|i| b'a' + i).collect();
+        for n in 0..40 {
+            let mut v = b"head".to_vec();
+            push_bytes(&mut v, &src[..n]);
+            assert_eq!(&v[..4], b"head");
+            assert_eq!(&v[4..], &src[..n], "length {n}");
+        }
     }
 }
