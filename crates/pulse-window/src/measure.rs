@@ -263,8 +263,9 @@ impl Measure {
         }
     }
 
-    /// The finalised value of state `i` of `col`.
-    #[inline]
+    /// The finalised value of state `i` of `col`. Always inlined into the
+    /// query's loop, so the value stays in registers.
+    #[inline(always)]
     pub(crate) fn final_value(&self, col: &Column, i: usize) -> Result<Final, String> {
         Ok(match col {
             Column::Count(c) => Final::Int(Some(c[i] as i64)),
