@@ -10,12 +10,12 @@ use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray,
 };
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{NullBuffer, NullBufferBuilder};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::exact_sum::ExactSum;
-use crate::sketch::{DdSketch, DdSketchConfig, HyperLogLog};
+use crate::sketch::{BucketValues, DdSketch, DdSketchConfig, HyperLogLog};
 use crate::spec::{MeasureOp, MeasureSpec};
 
 /// The value types a group or measure field may have (the schema's five).
@@ -266,7 +266,12 @@ impl Measure {
     /// The finalised value of state `i` of `col`. Always inlined into the
     /// query's loop, so the value stays in registers.
     #[inline(always)]
-    pub(crate) fn final_value(&self, col: &Column, i: usize) -> Result<Final, String> {
+    pub(crate) fn final_value(
+        &self,
+        col: &Column,
+        i: usize,
+        memo: &mut BucketValues,
+    ) -> Result<Final, String> {
         Ok(match col {
             Column::Count(c) => Final::Int(Some(c[i] as i64)),
             Column::IntSum(s) if self.op == MeasureOp::Avg => {
@@ -285,30 +290,8 @@ impl Measure {
             Column::IntMin(s) | Column::IntMax(s) => Final::Int(s[i]),
             Column::FloatMin(s) | Column::FloatMax(s) => Final::Float(s[i]),
             Column::Distinct(s) => Final::Int(Some(s[i].estimate() as i64)),
-            Column::Quantile(s) => Final::Float(s[i].quantile(self.q, &self.dd)),
+            Column::Quantile(s) => Final::Float(s[i].quantile_with(self.q, &self.dd, memo)),
         })
-    }
-
-    /// Builds the output column from finalised values.
-    pub(crate) fn output_array(&self, values: Vec<Final>) -> ArrayRef {
-        let ints = || {
-            values
-                .iter()
-                .map(|v| if let Final::Int(x) = v { *x } else { None })
-        };
-        match self.output_type() {
-            DataType::Float64 => Arc::new(Float64Array::from_iter(values.iter().map(|v| {
-                if let Final::Float(x) = v {
-                    *x
-                } else {
-                    None
-                }
-            }))),
-            DataType::Timestamp(_, tz) => {
-                Arc::new(TimestampMillisecondArray::from_iter(ints()).with_timezone_opt(tz))
-            }
-            _ => Arc::new(Int64Array::from_iter(ints())),
-        }
     }
 
     /// The output field of this measure.
@@ -318,6 +301,54 @@ impl Measure {
             self.output_type(),
             self.op != MeasureOp::Count && self.op != MeasureOp::Distinct,
         )
+    }
+}
+
+/// The output column of one measure, filled value by value: straight into
+/// typed values and a validity bitmap, without a vector of [`Final`]s.
+pub(crate) struct FinalColumn {
+    ty: DataType,
+    ints: Vec<i64>,
+    floats: Vec<f64>,
+    nulls: NullBufferBuilder,
+}
+
+impl FinalColumn {
+    pub(crate) fn new(m: &Measure, rows: usize) -> FinalColumn {
+        let ty = m.output_type();
+        let float = ty == DataType::Float64;
+        FinalColumn {
+            ints: Vec::with_capacity(if float { 0 } else { rows }),
+            floats: Vec::with_capacity(if float { rows } else { 0 }),
+            nulls: NullBufferBuilder::new(rows),
+            ty,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, v: Final) {
+        let present = match v {
+            Final::Int(x) => {
+                self.ints.push(x.unwrap_or(0));
+                x.is_some()
+            }
+            Final::Float(x) => {
+                self.floats.push(x.unwrap_or(0.0));
+                x.is_some()
+            }
+        };
+        self.nulls.append(present);
+    }
+
+    pub(crate) fn finish(mut self) -> ArrayRef {
+        let nulls = self.nulls.finish();
+        match self.ty {
+            DataType::Float64 => Arc::new(Float64Array::new(self.floats.into(), nulls)),
+            DataType::Timestamp(_, tz) => Arc::new(
+                TimestampMillisecondArray::new(self.ints.into(), nulls).with_timezone_opt(tz),
+            ),
+            _ => Arc::new(Int64Array::new(self.ints.into(), nulls)),
+        }
     }
 }
 

@@ -19,8 +19,9 @@ use serde::{Deserialize, Deserializer};
 use smallvec::{smallvec, SmallVec};
 
 use crate::keys::{hash_key, BatchKeys};
-use crate::measure::ValueType;
+use crate::measure::{FinalColumn, ValueType};
 use crate::pane::Pane;
+use crate::sketch::BucketValues;
 use crate::state::ViewState;
 use crate::view::Kind;
 use crate::WindowError;
@@ -130,6 +131,17 @@ fn key_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
         (a, b) = (&a[8..], &b[8..]);
     }
     a.cmp(b)
+}
+
+/// The first eight bytes of a key as a big-endian word, zero-padded: when
+/// two prefixes differ they order like the keys (a shorter key's padding
+/// can only tie with, or sort before, a longer key's bytes).
+#[inline]
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = key.len().min(8);
+    word[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(word)
 }
 
 impl ViewState {
@@ -303,20 +315,24 @@ impl ViewState {
         let mut out = Vec::new();
         for (&start, pane) in self.panes.range(q.from..q.to) {
             let keep = self.matching_keys(pane, filters)?;
-            let from = out.len();
-            for k in 0..pane.keys.len() as u32 {
-                if keep.as_ref().is_none_or(|m| m[k as usize]) {
-                    out.push(Window {
-                        start,
-                        end: start + size,
-                        key: pane.keys.key(k),
-                        parts: smallvec![(pane, k)],
-                    });
-                }
-            }
             // Panes come in start order: sorting each pane's keys here, in
-            // cache, leaves the caller's sort a single check of sorted input.
-            out[from..].sort_unstable_by(|a, b| key_order(a.key, b.key));
+            // cache, leaves the caller's sort a single check of sorted
+            // input. Key ids are sorted by an eight-byte prefix first (the
+            // full keys only break ties), not 56-byte windows by their keys.
+            let mut order: Vec<(u64, u32)> = (0..pane.keys.len() as u32)
+                .filter(|&k| keep.as_ref().is_none_or(|m| m[k as usize]))
+                .map(|k| (key_prefix(pane.keys.key(k)), k))
+                .collect();
+            order.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| key_order(pane.keys.key(a.1), pane.keys.key(b.1)))
+            });
+            out.extend(order.into_iter().map(|(_, k)| Window {
+                start,
+                end: start + size,
+                key: pane.keys.key(k),
+                parts: smallvec![(pane, k)],
+            }));
         }
         Ok(out)
     }
@@ -480,23 +496,24 @@ impl ViewState {
                 measure: m.name.clone(),
                 message,
             };
-            let mut values = Vec::with_capacity(windows.len());
+            let mut values = FinalColumn::new(m, windows.len());
+            let mut memo = BucketValues::default();
             for w in windows {
                 let value = match w.parts.as_slice() {
                     // One pane: finalise in place, nothing to merge.
-                    [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize),
+                    [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize, &mut memo),
                     parts => {
                         let mut acc = m.new_column();
                         acc.push_empty(m);
                         for (pane, entry) in parts {
                             acc.merge_entry(0, &pane.columns[mi], *entry as usize, m);
                         }
-                        m.final_value(&acc, 0)
+                        m.final_value(&acc, 0, &mut memo)
                     }
                 };
                 values.push(value.map_err(overflow)?);
             }
-            columns.push(m.output_array(values));
+            columns.push(values.finish());
         }
         RecordBatch::try_new(schema, columns).map_err(|e| WindowError::Arrow {
             view: def.name().to_string(),
@@ -531,7 +548,7 @@ fn value_equals(col: &ArrayRef, k: usize, wanted: &Wanted) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::key_order;
+    use super::{key_order, key_prefix};
 
     #[test]
     fn key_order_is_byte_order() {
@@ -546,6 +563,10 @@ mod tests {
         for a in &keys {
             for b in &keys {
                 assert_eq!(key_order(a, b), a.cmp(b), "{a:?} vs {b:?}");
+                let (pa, pb) = (key_prefix(a), key_prefix(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "prefixes of {a:?} vs {b:?}");
+                }
             }
         }
     }

@@ -66,13 +66,53 @@ impl DdSketchConfig {
     /// Bucket index of a positive finite magnitude.
     #[inline]
     fn index(&self, x: f64) -> i32 {
-        (libm::log(x) * self.multiplier).ceil() as i32
+        ceil_i32(libm::log(x) * self.multiplier)
     }
 
     /// Representative value of bucket `i`: 2γ^i / (γ + 1), computed in log
     /// space so the top buckets do not overflow.
     fn value(&self, i: i32) -> f64 {
         libm::exp(i as f64 * self.ln_gamma + self.ln_representative)
+    }
+}
+
+/// `v.ceil() as i32` by hand: the baseline x86-64 target has no rounding
+/// instruction, so `f64::ceil` is a library call per event. Same result,
+/// saturation included (a value beyond `i32` saturates either way).
+#[inline]
+fn ceil_i32(v: f64) -> i32 {
+    let t = v as i32;
+    if (t as f64) < v {
+        t.saturating_add(1)
+    } else {
+        t
+    }
+}
+
+/// Bucket values met during one query. `exp` was the costliest step of
+/// finalising a quantile, and a query meets the same few buckets again and
+/// again: a direct-mapped table keeps them (a miss computes the value, so
+/// the answer is the same either way).
+pub struct BucketValues {
+    slots: Box<[(i64, f64)]>,
+}
+
+impl Default for BucketValues {
+    fn default() -> Self {
+        BucketValues {
+            slots: vec![(i64::MIN, 0.0); 256].into_boxed_slice(),
+        }
+    }
+}
+
+impl BucketValues {
+    #[inline]
+    pub fn get(&mut self, i: i32, cfg: &DdSketchConfig) -> f64 {
+        let slot = &mut self.slots[(i as u32 & 255) as usize];
+        if slot.0 != i as i64 {
+            *slot = (i as i64, cfg.value(i));
+        }
+        slot.1
     }
 }
 
@@ -264,17 +304,34 @@ impl DdSketch {
     /// `⌊q · (n − 1)⌋` in ascending order, within relative error α of it.
     /// `None` when the sketch is empty.
     pub fn quantile(&self, q: f64, cfg: &DdSketchConfig) -> Option<f64> {
+        self.quantile_by(q, |i| cfg.value(i))
+    }
+
+    /// [`quantile`](Self::quantile), with bucket values from `memo`.
+    #[inline]
+    pub fn quantile_with(
+        &self,
+        q: f64,
+        cfg: &DdSketchConfig,
+        memo: &mut BucketValues,
+    ) -> Option<f64> {
+        self.quantile_by(q, |i| memo.get(i, cfg))
+    }
+
+    #[inline]
+    fn quantile_by(&self, q: f64, mut value: impl FnMut(i32) -> f64) -> Option<f64> {
         let n = self.count();
         if n == 0 {
             return None;
         }
-        let rank = (q.clamp(0.0, 1.0) * (n - 1) as f64).floor() as u64;
+        // Non-negative, so truncation is `floor` (without a library call).
+        let rank = (q.clamp(0.0, 1.0) * (n - 1) as f64) as u64;
         let mut seen = 0u64;
         // Negative values ascending: largest magnitude first.
         for (k, &c) in self.negative.counts.iter().enumerate().rev() {
             seen += c;
             if seen > rank {
-                return Some(-cfg.value(self.negative.offset + k as i32));
+                return Some(-value(self.negative.offset + k as i32));
             }
         }
         seen += self.zeros;
@@ -284,7 +341,7 @@ impl DdSketch {
         for (k, &c) in self.positive.counts.iter().enumerate() {
             seen += c;
             if seen > rank {
-                return Some(cfg.value(self.positive.offset + k as i32));
+                return Some(value(self.positive.offset + k as i32));
             }
         }
         None
@@ -351,6 +408,42 @@ mod tests {
 
     fn within(est: f64, exact: f64, alpha: f64) -> bool {
         (est - exact).abs() <= alpha * exact.abs() * (1.0 + 1e-9)
+    }
+
+    #[test]
+    fn ceil_matches_std() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut values = vec![
+            0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5, -2.5, 1e-300, -1e-300, 3e9, -3e9,
+        ];
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e4);
+        }
+        for v in values {
+            assert_eq!(ceil_i32(v), v.ceil() as i32, "{v}");
+        }
+    }
+
+    #[test]
+    fn memoised_quantiles_are_the_same() {
+        let cfg = DdSketchConfig::new(0.01);
+        let mut memo = BucketValues::default();
+        let mut x = 7u64;
+        for _ in 0..2_000 {
+            let mut s = DdSketch::default();
+            for _ in 0..(x % 9) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.insert(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.3) * 1e6, &cfg);
+            }
+            for q in [0.0, 0.25, 0.5, 0.95, 1.0] {
+                assert_eq!(s.quantile_with(q, &cfg, &mut memo), s.quantile(q, &cfg));
+            }
+        }
     }
 
     #[test]

@@ -7,5 +7,5 @@ pub(crate) mod codec;
 pub mod ddsketch;
 pub mod hll;
 
-pub use ddsketch::{DdSketch, DdSketchConfig};
+pub use ddsketch::{BucketValues, DdSketch, DdSketchConfig};
 pub use hll::HyperLogLog;
