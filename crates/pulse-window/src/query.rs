@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use smallvec::{smallvec, SmallVec};
 
 use crate::keys::{hash_key, BatchKeys};
-use crate::measure::{FinalColumn, ValueType};
+use crate::measure::{Final, FinalColumn, ValueType};
 use crate::pane::Pane;
 use crate::sketch::BucketValues;
 use crate::state::ViewState;
@@ -172,8 +172,15 @@ impl ViewState {
         let list = self.parse_filters(&q.groups)?;
         let exact = self.exact_key(&list);
         let filters = Filters { list, exact };
+        // `order`: the windows' indices in output order, when they come in
+        // storage order (tumbling); otherwise they are sorted themselves.
+        let mut order: Option<Vec<u32>> = None;
         let mut windows = match (self.def.kind, q.granularity_ms) {
-            (Kind::Tumbling { size }, None) => self.tumbling_windows(q, size, &filters)?,
+            (Kind::Tumbling { size }, None) => {
+                let (windows, sorted) = self.tumbling_windows(q, size, &filters)?;
+                order = Some(sorted);
+                windows
+            }
             (Kind::Tumbling { size }, Some(g)) => {
                 if g <= 0 || g % size != 0 {
                     return Err(self.query_err(format!(
@@ -190,12 +197,25 @@ impl ViewState {
             }
             (Kind::Session { gap }, None) => self.session_windows(q, gap, &filters)?,
         };
-        windows
-            .sort_unstable_by(|a, b| a.start.cmp(&b.start).then_with(|| key_order(a.key, b.key)));
+        match order.take() {
+            // A limit keeps only the first windows: reorder and cut them,
+            // rather than finalise every one.
+            Some(o) if q.limit.is_some_and(|l| l < windows.len()) => {
+                let mut slots: Vec<Option<Window>> = windows.into_iter().map(Some).collect();
+                windows = o
+                    .iter()
+                    .map(|&i| slots[i as usize].take().expect("order is a permutation"))
+                    .collect();
+            }
+            Some(o) => order = Some(o),
+            None => windows.sort_unstable_by(|a, b| {
+                a.start.cmp(&b.start).then_with(|| key_order(a.key, b.key))
+            }),
+        }
         if let Some(limit) = q.limit {
             windows.truncate(limit);
         }
-        self.finish(&windows)
+        self.finish(&windows, order.as_deref())
     }
 
     /// Checks and types the equality filters.
@@ -306,35 +326,43 @@ impl ViewState {
         Ok(Some(ok))
     }
 
+    /// The windows of every pane in range, in storage order (pane by pane,
+    /// key ids ascending), so finalising reads each pane's states front to
+    /// back; and their indices in output order (by start, then key), found
+    /// per pane, in cache, by an eight-byte key prefix first (full keys only
+    /// break ties).
     fn tumbling_windows<'a>(
         &'a self,
         q: &Query,
         size: i64,
         filters: &Filters,
-    ) -> Result<Vec<Window<'a>>, WindowError> {
-        let mut out = Vec::new();
-        for (&start, pane) in self.panes.range(q.from..q.to) {
+    ) -> Result<(Vec<Window<'a>>, Vec<u32>), WindowError> {
+        let panes = self.panes.range(q.from..q.to);
+        let total: usize = panes.clone().map(|(_, p)| p.keys.len()).sum();
+        let mut out = Vec::with_capacity(total);
+        let mut order: Vec<u32> = Vec::with_capacity(total);
+        let mut pane_order: Vec<(u64, u32)> = Vec::new();
+        for (&start, pane) in panes {
             let keep = self.matching_keys(pane, filters)?;
-            // Panes come in start order: sorting each pane's keys here, in
-            // cache, leaves the caller's sort a single check of sorted
-            // input. Key ids are sorted by an eight-byte prefix first (the
-            // full keys only break ties), not 56-byte windows by their keys.
-            let mut order: Vec<(u64, u32)> = (0..pane.keys.len() as u32)
-                .filter(|&k| keep.as_ref().is_none_or(|m| m[k as usize]))
-                .map(|k| (key_prefix(pane.keys.key(k)), k))
-                .collect();
-            order.sort_unstable_by(|a, b| {
+            pane_order.clear();
+            for k in 0..pane.keys.len() as u32 {
+                if keep.as_ref().is_none_or(|m| m[k as usize]) {
+                    pane_order.push((key_prefix(pane.keys.key(k)), out.len() as u32));
+                    out.push(Window {
+                        start,
+                        end: start + size,
+                        key: pane.keys.key(k),
+                        parts: smallvec![(pane, k)],
+                    });
+                }
+            }
+            pane_order.sort_unstable_by(|a, b| {
                 a.0.cmp(&b.0)
-                    .then_with(|| key_order(pane.keys.key(a.1), pane.keys.key(b.1)))
+                    .then_with(|| key_order(out[a.1 as usize].key, out[b.1 as usize].key))
             });
-            out.extend(order.into_iter().map(|(_, k)| Window {
-                start,
-                end: start + size,
-                key: pane.keys.key(k),
-                parts: smallvec![(pane, k)],
-            }));
+            order.extend(pane_order.iter().map(|&(_, i)| i));
         }
-        Ok(out)
+        Ok((out, order))
     }
 
     fn rolled_windows<'a>(
@@ -476,42 +504,69 @@ impl ViewState {
         Ok(out)
     }
 
-    /// Merges each window's states and builds the output batch.
-    fn finish(&self, windows: &[Window<'_>]) -> Result<RecordBatch, WindowError> {
+    /// Merges each window's states and builds the output batch. Rows come
+    /// out in `order` (indices into `windows`) when given, else in the
+    /// windows' own order. Measures are finalised in the windows' order
+    /// (storage order for tumbling views: the states stream through the
+    /// cache instead of being read at random), then placed in output order.
+    fn finish(
+        &self,
+        windows: &[Window<'_>],
+        order: Option<&[u32]>,
+    ) -> Result<RecordBatch, WindowError> {
         let def = &*self.def;
         let schema = self.query_schema();
-        let starts = TimestampMillisecondArray::from_iter_values(windows.iter().map(|w| w.start))
+        let rows = order.map_or(windows.len(), <[u32]>::len);
+        let at = |i: usize| match order {
+            Some(o) => &windows[o[i] as usize],
+            None => &windows[i],
+        };
+        let starts = TimestampMillisecondArray::from_iter_values((0..rows).map(|i| at(i).start))
             .with_timezone("UTC");
-        let ends = TimestampMillisecondArray::from_iter_values(windows.iter().map(|w| w.end))
+        let ends = TimestampMillisecondArray::from_iter_values((0..rows).map(|i| at(i).end))
             .with_timezone("UTC");
         let mut columns: Vec<ArrayRef> = vec![Arc::new(starts), Arc::new(ends)];
         let keys = def
             .keys
-            .decode(windows.iter().map(|w| w.key))
+            .decode((0..rows).map(|i| at(i).key))
             .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
         columns.extend(keys);
+        let mut finals: Vec<Final> = Vec::with_capacity(if order.is_some() { rows } else { 0 });
         for (mi, m) in def.measures.iter().enumerate() {
             let overflow = |message| WindowError::Overflow {
                 view: def.name().to_string(),
                 measure: m.name.clone(),
                 message,
             };
-            let mut values = FinalColumn::new(m, windows.len());
             let mut memo = BucketValues::default();
-            for w in windows {
-                let value = match w.parts.as_slice() {
-                    // One pane: finalise in place, nothing to merge.
-                    [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize, &mut memo),
-                    parts => {
-                        let mut acc = m.new_column();
-                        acc.push_empty(m);
-                        for (pane, entry) in parts {
-                            acc.merge_entry(0, &pane.columns[mi], *entry as usize, m);
-                        }
-                        m.final_value(&acc, 0, &mut memo)
+            let mut finalise = |w: &Window| match w.parts.as_slice() {
+                // One pane: finalise in place, nothing to merge.
+                [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize, &mut memo),
+                parts => {
+                    let mut acc = m.new_column();
+                    acc.push_empty(m);
+                    for (pane, entry) in parts {
+                        acc.merge_entry(0, &pane.columns[mi], *entry as usize, m);
                     }
-                };
-                values.push(value.map_err(overflow)?);
+                    m.final_value(&acc, 0, &mut memo)
+                }
+            };
+            let mut values = FinalColumn::new(m, rows);
+            match order {
+                None => {
+                    for w in windows {
+                        values.push(finalise(w).map_err(overflow)?);
+                    }
+                }
+                Some(o) => {
+                    finals.clear();
+                    for w in windows {
+                        finals.push(finalise(w).map_err(overflow)?);
+                    }
+                    for &i in o {
+                        values.push(finals[i as usize]);
+                    }
+                }
             }
             columns.push(values.finish());
         }
