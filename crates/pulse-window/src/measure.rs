@@ -10,7 +10,7 @@ use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray,
 };
-use arrow_buffer::{NullBuffer, NullBufferBuilder};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -305,12 +305,13 @@ impl Measure {
 }
 
 /// The output column of one measure, filled value by value: straight into
-/// typed values and a validity bitmap, without a vector of [`Final`]s.
+/// typed values and validity flags (packed into a bitmap once, at the end),
+/// without a vector of [`Final`]s.
 pub(crate) struct FinalColumn {
     ty: DataType,
     ints: Vec<i64>,
     floats: Vec<f64>,
-    nulls: NullBufferBuilder,
+    valid: Vec<bool>,
 }
 
 impl FinalColumn {
@@ -320,7 +321,7 @@ impl FinalColumn {
         FinalColumn {
             ints: Vec::with_capacity(if float { 0 } else { rows }),
             floats: Vec::with_capacity(if float { rows } else { 0 }),
-            nulls: NullBufferBuilder::new(rows),
+            valid: Vec::with_capacity(rows),
             ty,
         }
     }
@@ -337,11 +338,37 @@ impl FinalColumn {
                 x.is_some()
             }
         };
-        self.nulls.append(present);
+        self.valid.push(present);
     }
 
-    pub(crate) fn finish(mut self) -> ArrayRef {
-        let nulls = self.nulls.finish();
+    /// The column with its rows taken in `order` (indices into it).
+    pub(crate) fn gather(&self, order: &[u32]) -> FinalColumn {
+        let take = |v: &[i64]| -> Vec<i64> {
+            if v.is_empty() {
+                Vec::new()
+            } else {
+                order.iter().map(|&i| v[i as usize]).collect()
+            }
+        };
+        let floats = if self.floats.is_empty() {
+            Vec::new()
+        } else {
+            order.iter().map(|&i| self.floats[i as usize]).collect()
+        };
+        FinalColumn {
+            ty: self.ty.clone(),
+            ints: take(&self.ints),
+            floats,
+            valid: order.iter().map(|&i| self.valid[i as usize]).collect(),
+        }
+    }
+
+    pub(crate) fn finish(self) -> ArrayRef {
+        let nulls = if self.valid.iter().all(|&v| v) {
+            None
+        } else {
+            Some(NullBuffer::from(self.valid))
+        };
         match self.ty {
             DataType::Float64 => Arc::new(Float64Array::new(self.floats.into(), nulls)),
             DataType::Timestamp(_, tz) => Arc::new(

@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use smallvec::{smallvec, SmallVec};
 
 use crate::keys::{hash_key, BatchKeys};
-use crate::measure::{Final, FinalColumn, ValueType};
+use crate::measure::{FinalColumn, ValueType};
 use crate::pane::Pane;
 use crate::sketch::BucketValues;
 use crate::state::ViewState;
@@ -531,7 +531,6 @@ impl ViewState {
             .decode((0..rows).map(|i| at(i).key))
             .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
         columns.extend(keys);
-        let mut finals: Vec<Final> = Vec::with_capacity(if order.is_some() { rows } else { 0 });
         for (mi, m) in def.measures.iter().enumerate() {
             let overflow = |message| WindowError::Overflow {
                 view: def.name().to_string(),
@@ -551,22 +550,12 @@ impl ViewState {
                     m.final_value(&acc, 0, &mut memo)
                 }
             };
-            let mut values = FinalColumn::new(m, rows);
-            match order {
-                None => {
-                    for w in windows {
-                        values.push(finalise(w).map_err(overflow)?);
-                    }
-                }
-                Some(o) => {
-                    finals.clear();
-                    for w in windows {
-                        finals.push(finalise(w).map_err(overflow)?);
-                    }
-                    for &i in o {
-                        values.push(finals[i as usize]);
-                    }
-                }
+            let mut values = FinalColumn::new(m, windows.len());
+            for w in windows {
+                values.push(finalise(w).map_err(overflow)?);
+            }
+            if let Some(o) = order {
+                values = values.gather(o);
             }
             columns.push(values.finish());
         }
