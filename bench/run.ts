@@ -24,8 +24,9 @@ const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : args[ar
 function rerunPinned(core: number): boolean {
   const probe = spawnSync('taskset', ['-c', String(core), 'true'], { stdio: 'ignore' });
   if (probe.status !== 0) return false;
-  // The plain-JS peers hold millions of groups at 10M rows: a 16 GB heap.
-  const child = spawnSync('taskset', ['-c', String(core), process.execPath, '--max-old-space-size=16384', ...process.execArgv, ...process.argv.slice(1)], {
+  // The plain-JS peers hold millions of groups at 10M rows: a 16 GB heap;
+  // `gc()` between runs of large cases (bench/lib/harness.ts).
+  const child = spawnSync('taskset', ['-c', String(core), process.execPath, '--max-old-space-size=16384', '--expose-gc', ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     // Servers the suites start (Kafka, S3Proxy) go to the other cores.
     env: { ...process.env, PULSE_BENCH_PINNED: String(core), PULSE_SERVICES_CPUS: `0-${core - 1}` },

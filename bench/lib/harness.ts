@@ -120,12 +120,24 @@ export function measureRuns(
   return subjects.map((s) => {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
+      collectGarbage();
       const t0 = performance.now();
       s.fn();
       times.push(performance.now() - t0);
     }
     return summarise(suite, caseName, s.name, baseline, times, input, s.note);
   });
+}
+
+/**
+ * A full garbage collection between runs of a large case, outside the
+ * timing (`bench/run.ts` starts node with `--expose-gc`): at 10M rows one
+ * run's leftovers (a 560 MB result table, a JS peer's 10 GB of maps) would
+ * otherwise still be held when the next run starts, and the machine runs
+ * out of memory.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 /** A measurement from raw per-run times (ms). */
