@@ -16,6 +16,7 @@ use crate::value::{
     float64_from_number, int64_from_number, mismatch, shown, timestamp_from_number,
     timestamp_from_text, whole_number,
 };
+use crate::word;
 
 /// Where the record scanner stands, kept across chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,11 +98,7 @@ pub fn scan_plain(
     stop: &[bool; 256],
     spans: &mut Vec<Span>,
 ) -> Plain {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    // High bit set in each zero byte of `v`, exactly (no borrow between bytes).
-    let zero_bytes = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
-    let (d, q, lf) = (ONES * delim as u64, ONES * b'"' as u64, ONES * b'\n' as u64);
+    let (d, q, lf) = (word::splat(delim), word::splat(b'"'), word::splat(b'\n'));
     spans.clear();
     let mut start = from;
     let mut j = from;
@@ -122,10 +119,10 @@ pub fn scan_plain(
         }
     };
     while j + 8 <= b.len() {
-        let w = u64::from_le_bytes(b[j..j + 8].try_into().unwrap());
-        let mut m = zero_bytes(w ^ d) | zero_bytes(w ^ q) | zero_bytes(w ^ lf);
+        let w = word::load(b, j);
+        let mut m = word::equal(w, d) | word::equal(w, q) | word::equal(w, lf);
         while m != 0 {
-            let k = j + (m.trailing_zeros() / 8) as usize;
+            let k = j + word::first(m);
             if let Some(end) = at_stop(b[k], k, &mut start) {
                 return end;
             }

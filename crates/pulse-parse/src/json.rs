@@ -16,6 +16,7 @@ use crate::value::{
     float64_from_number, int64_from_number, mismatch, scan_number, timestamp_from_number,
     timestamp_from_text, NumberToken,
 };
+use crate::word;
 
 /// Bytes that end a fast run inside a JSON string: quote, backslash and
 /// the control characters JSON forbids unescaped.
@@ -32,22 +33,17 @@ static STRING_STOP: [bool; 256] = {
 };
 
 /// The first byte at or after `i` that ends a fast run in a string
-/// (see [`STRING_STOP`]), or `b.len()`. Eight bytes per step while a whole
-/// word is left: a bit-trick test flags quote, backslash and control bytes
-/// at once, and its lowest flag is always exact (false flags can only sit
-/// above a true one).
+/// (see [`STRING_STOP`]), or `b.len()`: eight bytes per step while a whole
+/// word is left (quote, backslash and control bytes flagged at once).
 #[inline]
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     while i + 8 <= b.len() {
-        let w = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
-        let stop = zero_byte(w ^ (ONES * b'"' as u64))
-            | zero_byte(w ^ (ONES * b'\\' as u64))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        let w = word::load(b, i);
+        let stop = word::equal(w, word::splat(b'"'))
+            | word::equal(w, word::splat(b'\\'))
+            | word::below(w, 0x20);
         if stop != 0 {
-            return i + (stop.trailing_zeros() / 8) as usize;
+            return i + word::first(stop);
         }
         i += 8;
     }

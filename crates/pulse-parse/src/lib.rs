@@ -17,6 +17,7 @@ mod options;
 mod parser;
 mod reject;
 mod value;
+mod word;
 
 pub use columns::ParsedBatch;
 pub use options::{Format, ParseError, ParseOptions};

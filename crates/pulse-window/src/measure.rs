@@ -343,23 +343,18 @@ impl FinalColumn {
 
     /// The column with its rows taken in `order` (indices into it).
     pub(crate) fn gather(&self, order: &[u32]) -> FinalColumn {
-        let take = |v: &[i64]| -> Vec<i64> {
+        // Only one of `ints` and `floats` is in use; the other stays empty.
+        fn take<T: Copy>(v: &[T], order: &[u32]) -> Vec<T> {
             if v.is_empty() {
-                Vec::new()
-            } else {
-                order.iter().map(|&i| v[i as usize]).collect()
+                return Vec::new();
             }
-        };
-        let floats = if self.floats.is_empty() {
-            Vec::new()
-        } else {
-            order.iter().map(|&i| self.floats[i as usize]).collect()
-        };
+            order.iter().map(|&i| v[i as usize]).collect()
+        }
         FinalColumn {
             ty: self.ty.clone(),
-            ints: take(&self.ints),
-            floats,
-            valid: order.iter().map(|&i| self.valid[i as usize]).collect(),
+            ints: take(&self.ints, order),
+            floats: take(&self.floats, order),
+            valid: take(&self.valid, order),
         }
     }
 

@@ -109,6 +109,7 @@ struct Filters {
 
 /// One output window before its states are merged: where it lies, its key,
 /// and the (pane, entry) states it is made of.
+#[derive(Clone)]
 struct Window<'a> {
     start: i64,
     end: i64,
@@ -201,10 +202,10 @@ impl ViewState {
             // A limit keeps only the first windows: reorder and cut them,
             // rather than finalise every one.
             Some(o) if q.limit.is_some_and(|l| l < windows.len()) => {
-                let mut slots: Vec<Option<Window>> = windows.into_iter().map(Some).collect();
                 windows = o
                     .iter()
-                    .map(|&i| slots[i as usize].take().expect("order is a permutation"))
+                    .take(q.limit.unwrap_or(usize::MAX))
+                    .map(|&i| windows[i as usize].clone())
                     .collect();
             }
             Some(o) => order = Some(o),

@@ -92,22 +92,19 @@ fn ceil_i32(v: f64) -> i32 {
 /// Bucket values met during one query. `exp` was the costliest step of
 /// finalising a quantile, and a query meets the same few buckets again and
 /// again: a direct-mapped table keeps them (a miss computes the value, so
-/// the answer is the same either way).
+/// the answer is the same either way). The table is made on first use, so
+/// measures that are not quantiles allocate nothing.
+#[derive(Default)]
 pub struct BucketValues {
-    slots: Box<[(i64, f64)]>,
-}
-
-impl Default for BucketValues {
-    fn default() -> Self {
-        BucketValues {
-            slots: vec![(i64::MIN, 0.0); 256].into_boxed_slice(),
-        }
-    }
+    slots: Vec<(i64, f64)>,
 }
 
 impl BucketValues {
     #[inline]
     pub fn get(&mut self, i: i32, cfg: &DdSketchConfig) -> f64 {
+        if self.slots.is_empty() {
+            self.slots = vec![(i64::MIN, 0.0); 256];
+        }
         let slot = &mut self.slots[(i as u32 & 255) as usize];
         if slot.0 != i as i64 {
             *slot = (i as i64, cfg.value(i));
