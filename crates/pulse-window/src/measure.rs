@@ -80,6 +80,11 @@ pub(crate) struct Measure {
     pub(crate) precision: u8,
     pub(crate) q: f64,
     pub(crate) dd: DdSketchConfig,
+    /// Index of the pane column holding this measure's states (see
+    /// [`share_states`]).
+    pub(crate) state: usize,
+    /// True when an earlier measure of the view owns that column.
+    pub(crate) shares: bool,
 }
 
 impl Measure {
@@ -129,7 +134,20 @@ impl Measure {
             precision: spec.precision_or_default(),
             q: spec.q.unwrap_or(0.5),
             dd: DdSketchConfig::new(spec.relative_accuracy_or_default()),
+            state: index,
+            shares: false,
         })
+    }
+
+    /// What decides the partial state: its kind, the field it reads, and the
+    /// sketch settings. Measures with equal keys keep identical states.
+    fn state_key(&self) -> (std::mem::Discriminant<Column>, Option<usize>, u8, u64) {
+        (
+            std::mem::discriminant(&self.new_column()),
+            self.field.as_ref().map(|(i, _)| *i),
+            self.precision,
+            self.dd.relative_accuracy().to_bits(),
+        )
     }
 
     fn value_type(&self) -> Option<&ValueType> {
@@ -372,6 +390,31 @@ impl FinalColumn {
             _ => Arc::new(Int64Array::new(self.ints.into(), nulls)),
         }
     }
+}
+
+/// Gives measures that would keep identical partial states one column of
+/// states: `sum` and `avg` of a field (both an exact sum and a count), or
+/// quantiles at several `q` of a field with one accuracy. The shared column
+/// is updated once per row, and each measure finalises its own value from
+/// it. Returns the measures owning a column, in column order; snapshots still
+/// carry one state per measure, so their layout does not depend on sharing.
+pub(crate) fn share_states(measures: &mut [Measure]) -> Vec<Measure> {
+    let mut owners: Vec<Measure> = Vec::new();
+    for m in measures.iter_mut() {
+        let key = m.state_key();
+        match owners.iter().position(|o| o.state_key() == key) {
+            Some(i) => {
+                m.state = i;
+                m.shares = true;
+            }
+            None => {
+                m.state = owners.len();
+                m.shares = false;
+                owners.push(m.clone());
+            }
+        }
+    }
+    owners
 }
 
 /// A finalised measure value.

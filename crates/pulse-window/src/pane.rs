@@ -27,21 +27,22 @@ pub(crate) struct Pane {
     pub(crate) keys: KeyIndex,
     /// `Some` for session views.
     pub(crate) fragments: Option<Fragments>,
-    /// One column per measure, indexed by key id (or fragment id).
+    /// One column per state-owning measure (`ViewDef::states`), indexed by
+    /// key id (or fragment id).
     pub(crate) columns: Vec<Column>,
 }
 
 impl Pane {
-    pub(crate) fn new(measures: &[Measure], session: bool) -> Pane {
-        Pane::with_capacity(measures, session, 0)
+    pub(crate) fn new(states: &[Measure], session: bool) -> Pane {
+        Pane::with_capacity(states, session, 0)
     }
 
     /// A pane with room for `keys` keys and their states.
-    pub(crate) fn with_capacity(measures: &[Measure], session: bool, keys: usize) -> Pane {
+    pub(crate) fn with_capacity(states: &[Measure], session: bool, keys: usize) -> Pane {
         Pane {
             keys: KeyIndex::with_capacity(keys),
             fragments: session.then(Fragments::default),
-            columns: measures
+            columns: states
                 .iter()
                 .map(|m| {
                     let mut c = m.new_column();
@@ -55,13 +56,13 @@ impl Pane {
     /// The key id of `key`, adding the key (and, without sessions, its
     /// empty states) when new.
     #[inline]
-    pub(crate) fn key_id(&mut self, hash: u64, key: &[u8], measures: &[Measure]) -> u32 {
+    pub(crate) fn key_id(&mut self, hash: u64, key: &[u8], states: &[Measure]) -> u32 {
         let (id, added) = self.keys.find_or_insert(hash, key);
         if added {
             match &mut self.fragments {
                 Some(f) => f.by_key.push(SmallVec::new()),
                 None => {
-                    for (c, m) in self.columns.iter_mut().zip(measures) {
+                    for (c, m) in self.columns.iter_mut().zip(states) {
                         c.push_empty(m);
                     }
                 }
@@ -80,7 +81,7 @@ impl Pane {
         first: i64,
         last: i64,
         gap: i64,
-        measures: &[Measure],
+        states: &[Measure],
     ) -> u32 {
         let f = self.fragments.as_mut().expect("place is for session panes");
         let list = &f.by_key[key as usize];
@@ -94,7 +95,7 @@ impl Pane {
             f.key.push(key);
             f.live.push(true);
             f.by_key[key as usize].insert(lo, id);
-            for (c, m) in self.columns.iter_mut().zip(measures) {
+            for (c, m) in self.columns.iter_mut().zip(states) {
                 c.push_empty(m);
             }
             return id;
@@ -110,7 +111,7 @@ impl Pane {
             f.last[t] = f.last[t].max(f.last[o]);
             f.live[o] = false;
             f.dead += 1;
-            for (c, m) in self.columns.iter_mut().zip(measures) {
+            for (c, m) in self.columns.iter_mut().zip(states) {
                 c.absorb(t, o, m);
             }
         }
@@ -141,14 +142,14 @@ impl Pane {
     }
 
     /// Merges every state of `other` (a pane of the same view and start).
-    pub(crate) fn merge(&mut self, other: &Pane, gap: i64, measures: &[Measure]) {
+    pub(crate) fn merge(&mut self, other: &Pane, gap: i64, states: &[Measure]) {
         for (entry, key, first, last) in other.entries() {
-            let id = self.key_id(other.keys.hash_of(key), other.keys.key(key), measures);
+            let id = self.key_id(other.keys.hash_of(key), other.keys.key(key), states);
             let target = match self.fragments {
-                Some(_) => self.place(id, first, last, gap, measures),
+                Some(_) => self.place(id, first, last, gap, states),
                 None => id,
             };
-            for (m, (c, oc)) in measures
+            for (m, (c, oc)) in states
                 .iter()
                 .zip(self.columns.iter_mut().zip(&other.columns))
             {

@@ -532,7 +532,7 @@ impl ViewState {
             .decode((0..rows).map(|i| at(i).key))
             .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
         columns.extend(keys);
-        for (mi, m) in def.measures.iter().enumerate() {
+        for m in &def.measures {
             let overflow = |message| WindowError::Overflow {
                 view: def.name().to_string(),
                 measure: m.name.clone(),
@@ -541,12 +541,14 @@ impl ViewState {
             let mut memo = BucketValues::default();
             let mut finalise = |w: &Window| match w.parts.as_slice() {
                 // One pane: finalise in place, nothing to merge.
-                [(pane, entry)] => m.final_value(&pane.columns[mi], *entry as usize, &mut memo),
+                [(pane, entry)] => {
+                    m.final_value(&pane.columns[m.state], *entry as usize, &mut memo)
+                }
                 parts => {
                     let mut acc = m.new_column();
                     acc.push_empty(m);
                     for (pane, entry) in parts {
-                        acc.merge_entry(0, &pane.columns[mi], *entry as usize, m);
+                        acc.merge_entry(0, &pane.columns[m.state], *entry as usize, m);
                     }
                     m.final_value(&acc, 0, &mut memo)
                 }

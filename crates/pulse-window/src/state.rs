@@ -263,15 +263,15 @@ impl ViewState {
                 // state vectors key by key.
                 let hint = self.panes.last_key_value().map_or(0, |(_, p)| p.keys.len());
                 self.panes
-                    .insert(start, Pane::with_capacity(&def.measures, false, hint));
+                    .insert(start, Pane::with_capacity(&def.states, false, hint));
             }
             let pane = self.panes.get_mut(&start).expect("inserted above");
             entries.clear();
             for &r in run {
                 let key = keys.key(r as usize);
-                entries.push(pane.key_id(hash_key(key), key, &def.measures));
+                entries.push(pane.key_id(hash_key(key), key, &def.states));
             }
-            for (m, col) in def.measures.iter().zip(pane.columns.iter_mut()) {
+            for (m, col) in def.states.iter().zip(pane.columns.iter_mut()) {
                 m.update(col, batch, run, &entries);
             }
             i = j;
@@ -294,11 +294,11 @@ impl ViewState {
             let pane = self
                 .panes
                 .entry(def.pane_start(t))
-                .or_insert_with(|| Pane::new(&def.measures, true));
+                .or_insert_with(|| Pane::new(&def.states, true));
             let key = keys.key(r as usize);
-            let id = pane.key_id(hash_key(key), key, &def.measures);
-            let frag = pane.place(id, t, t, gap, &def.measures);
-            for (m, col) in def.measures.iter().zip(pane.columns.iter_mut()) {
+            let id = pane.key_id(hash_key(key), key, &def.states);
+            let frag = pane.place(id, t, t, gap, &def.states);
+            for (m, col) in def.states.iter().zip(pane.columns.iter_mut()) {
                 m.update(col, batch, &[r], &[frag]);
             }
         }
@@ -322,7 +322,7 @@ impl ViewState {
         let def = &*self.def;
         for (&start, theirs) in &other.panes {
             match self.panes.get_mut(&start) {
-                Some(mine) => mine.merge(theirs, def.gap(), &def.measures),
+                Some(mine) => mine.merge(theirs, def.gap(), &def.states),
                 None => {
                     self.panes.insert(start, theirs.clone());
                 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::keys::KeyCodec;
-use crate::measure::{Measure, ValueType};
+use crate::measure::{share_states, Measure, ValueType};
 use crate::spec::{ViewSpec, WindowSpec};
 use crate::WindowError;
 
@@ -31,6 +31,9 @@ pub(crate) struct ViewDef {
     /// Output fields of the group columns, typed like the input.
     pub(crate) group_fields: Vec<Field>,
     pub(crate) measures: Vec<Measure>,
+    /// The measures owning a column of pane states, in column order: what
+    /// panes are built, updated and merged with (`measure::share_states`).
+    pub(crate) states: Vec<Measure>,
     pub(crate) hash: String,
 }
 
@@ -106,7 +109,7 @@ impl ViewDef {
         }
         let keys =
             KeyCodec::new(columns, types).map_err(|e| schema_err(format!("group key: {e}")))?;
-        let measures = spec
+        let mut measures = spec
             .measures
             .iter()
             .enumerate()
@@ -164,6 +167,7 @@ impl ViewDef {
         };
         let json = serde_json::to_string(&canonical).expect("canonical view serialises");
         let hash = format!("{:032x}", xxh3_128(json.as_bytes()));
+        let states = share_states(&mut measures);
         Ok(ViewDef {
             event_time: et,
             kind,
@@ -171,6 +175,7 @@ impl ViewDef {
             keys,
             group_fields,
             measures,
+            states,
             hash,
             input,
             spec,
@@ -197,5 +202,63 @@ impl ViewDef {
     #[inline]
     pub(crate) fn pane_start(&self, t: i64) -> i64 {
         t - t.rem_euclid(self.pane_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_schema::Schema;
+
+    use super::*;
+
+    #[test]
+    fn measures_with_identical_states_share_one_column() {
+        let input = Arc::new(Schema::new(vec![
+            Field::new("ts", DataType::Int64, false),
+            Field::new("t", DataType::Float64, true),
+            Field::new("u", DataType::Utf8, true),
+        ]));
+        let spec = ViewSpec::from_json(
+            r#"{ "name": "v", "window": { "type": "tumbling", "sizeMs": 60000 }, "groupBy": [],
+                 "measures": [
+                   { "name": "s", "op": "sum", "field": "t" },
+                   { "name": "a", "op": "avg", "field": "t" },
+                   { "name": "p50", "op": "quantile", "field": "t", "q": 0.5 },
+                   { "name": "p99", "op": "quantile", "field": "t", "q": 0.99 },
+                   { "name": "p99f", "op": "quantile", "field": "t", "q": 0.99, "relativeAccuracy": 0.001 },
+                   { "name": "u10", "op": "distinct", "field": "u", "precision": 10 },
+                   { "name": "u12", "op": "distinct", "field": "u", "precision": 12 },
+                   { "name": "n", "op": "count" },
+                   { "name": "nt", "op": "count", "field": "t" },
+                   { "name": "lo", "op": "min", "field": "t" },
+                   { "name": "hi", "op": "max", "field": "t" }
+                 ] }"#,
+        )
+        .unwrap();
+        let def = ViewDef::compile(input, "ts", spec).unwrap();
+        let placed: Vec<(usize, bool)> = def.measures.iter().map(|m| (m.state, m.shares)).collect();
+        assert_eq!(
+            placed,
+            vec![
+                (0, false),
+                (0, true),
+                (1, false),
+                (1, true),
+                (2, false),
+                (3, false),
+                (4, false),
+                (5, false),
+                (6, false),
+                (7, false),
+                (8, false)
+            ]
+        );
+        let owners: Vec<&str> = def.states.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            owners,
+            ["s", "p50", "p99f", "u10", "u12", "n", "nt", "lo", "hi"]
+        );
     }
 }

@@ -170,8 +170,11 @@ fn encode_rows(
         def.keys
             .decode(rows.iter().map(|r| r.pane.keys.key(r.key)))?,
     );
-    for (mi, m) in def.measures.iter().enumerate() {
-        let state_of = || rows.iter().map(|r| (&r.pane.columns[mi], r.entry as usize));
+    for m in &def.measures {
+        let state_of = || {
+            rows.iter()
+                .map(|r| (&r.pane.columns[m.state], r.entry as usize))
+        };
         match m.new_column() {
             Column::Count(_) => cols.push(Arc::new(UInt64Array::from_iter_values(state_of().map(
                 |(c, e)| match c {
@@ -341,10 +344,10 @@ fn decode_batch(state: &mut ViewState, batch: &RecordBatch) -> Result<(), String
         let pane = state
             .panes
             .entry(start)
-            .or_insert_with(|| Pane::new(&def.measures, def.is_session()));
+            .or_insert_with(|| Pane::new(&def.states, def.is_session()));
         let key = keys.key(row);
         let before = pane.keys.len();
-        let id = pane.key_id(hash_key(key), key, &def.measures);
+        let id = pane.key_id(hash_key(key), key, &def.states);
         let target = match frags {
             Some((firsts, lasts)) => {
                 let (first, last) = (firsts[row], lasts[row]);
@@ -354,7 +357,7 @@ fn decode_batch(state: &mut ViewState, batch: &RecordBatch) -> Result<(), String
                         start + def.pane_ms
                     ));
                 }
-                pane.place(id, first, last, def.gap(), &def.measures)
+                pane.place(id, first, last, def.gap(), &def.states)
             }
             None => {
                 if pane.keys.len() == before {
@@ -363,8 +366,13 @@ fn decode_batch(state: &mut ViewState, batch: &RecordBatch) -> Result<(), String
                 id
             }
         };
+        // A shared column takes its owner's state; the copy each sharing
+        // measure carries is decoded (a malformed one is still an error)
+        // but not merged a second time.
         for (mi, m) in def.measures.iter().enumerate() {
-            pane.columns[mi].merge_entry(target as usize, &states[mi], row, m);
+            if !m.shares {
+                pane.columns[m.state].merge_entry(target as usize, &states[mi], row, m);
+            }
         }
     }
     Ok(())
