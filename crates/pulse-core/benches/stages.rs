@@ -30,6 +30,10 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(7);
+    let repeat: usize = std::env::var("PULSE_BENCH_QUERY_REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
     let spec = PipelineSpec::from_json(&std::fs::read_to_string(spec).unwrap()).unwrap();
     let bytes = std::fs::read(input).unwrap();
     let view = spec.views.first().map(|v| v.name.clone());
@@ -41,6 +45,12 @@ fn main() {
         p.push(&bytes).unwrap();
         p.finish().unwrap();
         let t1 = Instant::now();
+        // PULSE_BENCH_QUERY_REPEAT > 1 repeats the query (to profile it alone).
+        for _ in 1..repeat {
+            if let Some(v) = &view {
+                p.query(v, &Query::default()).unwrap();
+            }
+        }
         let batch = view
             .as_ref()
             .map(|v| p.query(v, &Query::default()).unwrap());

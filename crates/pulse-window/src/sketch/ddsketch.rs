@@ -131,6 +131,7 @@ impl Store {
         self.counts.is_empty()
     }
 
+    #[cfg(test)]
     fn total(&self) -> u64 {
         self.counts.iter().sum()
     }
@@ -257,6 +258,9 @@ impl Store {
 /// A DDSketch: counts of positive and negative buckets plus zeros.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DdSketch {
+    /// Values sketched: kept, so a quantile reads no bucket twice (most
+    /// window sketches are small and a quantile is read once per window).
+    count: u64,
     zeros: u64,
     positive: Store,
     negative: Store,
@@ -267,6 +271,7 @@ impl DdSketch {
     /// written in place, where a built-then-copied value stalled store
     /// forwarding once per new group.
     pub const EMPTY: DdSketch = DdSketch {
+        count: 0,
         zeros: 0,
         positive: Store::EMPTY,
         negative: Store::EMPTY,
@@ -276,6 +281,7 @@ impl DdSketch {
     #[inline]
     pub fn insert(&mut self, x: f64, cfg: &DdSketchConfig) {
         debug_assert!(x.is_finite());
+        self.count += 1;
         if x > 0.0 {
             self.positive.add(cfg.index(x), 1, cfg.max_buckets);
         } else if x < 0.0 {
@@ -287,6 +293,7 @@ impl DdSketch {
 
     /// Adds all of `other`'s buckets.
     pub fn merge(&mut self, other: &DdSketch, cfg: &DdSketchConfig) {
+        self.count += other.count;
         self.zeros += other.zeros;
         self.positive.merge(&other.positive, cfg.max_buckets);
         self.negative.merge(&other.negative, cfg.max_buckets);
@@ -294,7 +301,7 @@ impl DdSketch {
 
     /// Number of values sketched.
     pub fn count(&self) -> u64 {
-        self.zeros + self.positive.total() + self.negative.total()
+        self.count
     }
 
     /// The `q`-quantile: an estimate of the value at 0-based rank
@@ -361,13 +368,14 @@ impl DdSketch {
         if !r.is_done() {
             return Err("trailing bytes after DDSketch state".into());
         }
-        positive
+        let count = positive
             .counts
             .iter()
             .chain(negative.counts.iter())
             .try_fold(zeros, |acc, &c| acc.checked_add(c))
             .ok_or("DDSketch counts overflow")?;
         Ok(DdSketch {
+            count,
             zeros,
             positive,
             negative,
@@ -535,6 +543,7 @@ mod tests {
                 merged.merge(&sketch(&values[w[0]..w[1]], &cfg), &cfg);
             }
             prop_assert_eq!(&merged, &whole);
+            prop_assert_eq!(whole.count(), whole.zeros + whole.positive.total() + whole.negative.total());
             let mut bytes = Vec::new();
             whole.encode(&mut bytes);
             prop_assert_eq!(DdSketch::decode(&bytes, &cfg).unwrap(), whole);

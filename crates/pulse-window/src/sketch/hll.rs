@@ -14,6 +14,8 @@
 //! (small-range correction); standard error ≈ 1.04 / √m. Hashes are 64-bit,
 //! so no large-range correction is needed.
 
+use std::sync::OnceLock;
+
 use smallvec::SmallVec;
 
 use super::codec::Reader;
@@ -61,6 +63,29 @@ fn round_non_negative(e: f64) -> u64 {
     } else {
         t
     }
+}
+
+/// Linear counting: `m · ln(m / zeros)`.
+#[inline]
+fn linear_counting(m: usize, zeros: usize) -> f64 {
+    let m = m as f64;
+    m * (m / zeros as f64).ln()
+}
+
+/// Estimates of sparse sketches of precision `p`, by number of set
+/// registers. A sparse sketch has at most m/4 registers set, so at least
+/// 3m/4 are zero, the raw estimate stays below α·m/0.75 < 2.5·m, and the
+/// estimate is always linear counting: it depends on that number alone, so
+/// it is computed once per precision instead of once per window.
+fn sparse_estimates(p: u8) -> &'static [u64] {
+    const PRECISIONS: usize = (MAX_PRECISION - MIN_PRECISION + 1) as usize;
+    static TABLES: [OnceLock<Box<[u64]>>; PRECISIONS] = [const { OnceLock::new() }; PRECISIONS];
+    TABLES[(p - MIN_PRECISION) as usize].get_or_init(|| {
+        let m = 1usize << p;
+        (0..=m / 4)
+            .map(|set| round_non_negative(linear_counting(m, m - set)))
+            .collect()
+    })
 }
 
 impl HyperLogLog {
@@ -186,6 +211,17 @@ impl HyperLogLog {
 
     /// The cardinality estimate, rounded to the nearest integer.
     pub fn estimate(&self) -> u64 {
+        match &self.regs {
+            Registers::Sparse(list) if list.len() <= self.sparse_limit() => {
+                sparse_estimates(self.p as u8)[list.len()]
+            }
+            _ => self.estimate_from_registers(),
+        }
+    }
+
+    /// The estimate from the registers themselves: the harmonic mean, or
+    /// linear counting while many registers are still zero.
+    fn estimate_from_registers(&self) -> u64 {
         let m = self.m() as f64;
         let (zeros, sum) = match &self.regs {
             Registers::Sparse(list) => {
@@ -200,7 +236,7 @@ impl HyperLogLog {
         };
         let raw = alpha(self.m()) * m * m / sum;
         let e = if raw <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
+            linear_counting(self.m(), zeros)
         } else {
             raw
         };
@@ -317,6 +353,20 @@ pub fn standard_error(p: u8) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_estimates_equal_the_register_formula() {
+        for p in MIN_PRECISION..=12 {
+            let mut h = HyperLogLog::new(p);
+            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ p as u64;
+            while matches!(h.regs, Registers::Sparse(_)) {
+                assert_eq!(h.estimate(), h.estimate_from_registers(), "p {p}");
+                x = x.wrapping_mul(0x2545_F491_4F6C_DD1D).wrapping_add(1);
+                h.insert_hash(x);
+            }
+            assert_eq!(h.estimate(), h.estimate_from_registers(), "p {p}, dense");
+        }
+    }
 
     #[test]
     fn rounding_matches_std() {
