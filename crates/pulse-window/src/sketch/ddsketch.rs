@@ -19,9 +19,8 @@
 //! value in the same bucket. NaN and ±∞ are not sketched (skipped by the
 //! caller).
 
-use smallvec::SmallVec;
-
-use super::codec::{put_varint, put_varint_signed, Reader};
+use super::buckets::Store;
+use super::codec::{put_varint, Reader};
 
 /// Default relative accuracy α.
 pub const DEFAULT_RELATIVE_ACCURACY: f64 = 0.01;
@@ -113,148 +112,6 @@ impl BucketValues {
     }
 }
 
-/// Bucket counts for one sign, dense from `offset`; the first and last
-/// counts are non-zero (or the store is empty), so the form is canonical.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Store {
-    offset: i32,
-    counts: SmallVec<[u64; 2]>,
-}
-
-impl Store {
-    const EMPTY: Store = Store {
-        offset: 0,
-        counts: SmallVec::new_const(),
-    };
-
-    fn is_empty(&self) -> bool {
-        self.counts.is_empty()
-    }
-
-    #[cfg(test)]
-    fn total(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    fn max_index(&self) -> i32 {
-        self.offset + self.counts.len() as i32 - 1
-    }
-
-    /// Adds `count` values to bucket `index`, keeping at most `cap` buckets.
-    fn add(&mut self, index: i32, count: u64, cap: u32) {
-        if self.counts.is_empty() {
-            self.offset = index;
-            self.counts.push(count);
-            return;
-        }
-        let max = self.max_index();
-        if index > max {
-            let floor = index - (cap as i32 - 1);
-            if floor > self.offset {
-                // The new top pushes the window up: fold everything at or
-                // below the new floor first, so the store never grows past
-                // the cap, however far the new value is.
-                let folded: u64 = self.counts
-                    [..=((floor - self.offset) as usize).min(self.counts.len() - 1)]
-                    .iter()
-                    .sum();
-                let mut out: SmallVec<[u64; 2]> = SmallVec::with_capacity(cap as usize);
-                out.push(folded);
-                for i in floor + 1..=index {
-                    let k = i - self.offset;
-                    out.push(if i <= max { self.counts[k as usize] } else { 0 });
-                }
-                self.counts = out;
-                self.offset = floor;
-            } else {
-                self.counts.resize((index - self.offset) as usize + 1, 0);
-            }
-            self.counts[(index - self.offset) as usize] += count;
-            return;
-        }
-        // The lowest bucket the cap allows under the current top.
-        let floor = max.saturating_sub(cap as i32 - 1);
-        let index = index.max(floor);
-        if index < self.offset {
-            let grow = (self.offset - index) as usize;
-            self.counts.insert_many(0, std::iter::repeat_n(0, grow));
-            self.offset = index;
-        }
-        self.counts[(index - self.offset) as usize] += count;
-    }
-
-    /// Folds buckets below `max − cap + 1` into that bucket.
-    fn collapse(&mut self, cap: u32) {
-        let cap = cap as usize;
-        if self.counts.len() <= cap {
-            return;
-        }
-        let cut = self.counts.len() - cap;
-        let folded: u64 = self.counts[..=cut].iter().sum();
-        self.counts.drain(..cut);
-        self.counts[0] = folded;
-        self.offset += cut as i32;
-    }
-
-    fn merge(&mut self, other: &Store, cap: u32) {
-        if other.is_empty() {
-            return;
-        }
-        if self.is_empty() {
-            self.clone_from(other);
-            self.collapse(cap);
-            return;
-        }
-        // Raise the top first, so lower buckets fold at most once.
-        let top = other.max_index();
-        self.add(top, *other.counts.last().unwrap_or(&0), cap);
-        for (k, &c) in other.counts[..other.counts.len() - 1].iter().enumerate() {
-            if c != 0 {
-                self.add(other.offset + k as i32, c, cap);
-            }
-        }
-    }
-
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_varint(out, self.counts.len() as u64);
-        if !self.counts.is_empty() {
-            put_varint_signed(out, self.offset as i64);
-            for &c in &self.counts {
-                put_varint(out, c);
-            }
-        }
-    }
-
-    fn decode(r: &mut Reader<'_>, cap: u32) -> Result<Store, String> {
-        let len = r.varint().ok_or("truncated DDSketch store")?;
-        if len > cap as u64 {
-            return Err(format!(
-                "DDSketch store has {len} buckets, the cap is {cap}"
-            ));
-        }
-        let mut store = Store::default();
-        if len == 0 {
-            return Ok(store);
-        }
-        let offset = r.varint_signed().ok_or("truncated DDSketch store")?;
-        let offset = i32::try_from(offset).map_err(|_| "DDSketch bucket index out of range")?;
-        if (offset as i64 + len as i64 - 1) > i32::MAX as i64 {
-            return Err("DDSketch bucket index out of range".into());
-        }
-        for k in 0..len {
-            let c = r.varint().ok_or("truncated DDSketch counts")?;
-            if (k == 0 || k == len - 1) && c == 0 {
-                return Err("DDSketch store has an empty edge bucket".into());
-            }
-            if store.counts.is_empty() {
-                store.offset = offset;
-            }
-            store.counts.push(c);
-        }
-        Ok(store)
-    }
-}
-
 /// A DDSketch: counts of positive and negative buckets plus zeros.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DdSketch {
@@ -332,23 +189,14 @@ impl DdSketch {
         let rank = (q.clamp(0.0, 1.0) * (n - 1) as f64) as u64;
         let mut seen = 0u64;
         // Negative values ascending: largest magnitude first.
-        for (k, &c) in self.negative.counts.iter().enumerate().rev() {
-            seen += c;
-            if seen > rank {
-                return Some(-value(self.negative.offset + k as i32));
-            }
+        if let Some(i) = self.negative.find(rank, &mut seen, true) {
+            return Some(-value(i));
         }
         seen += self.zeros;
         if seen > rank {
             return Some(0.0);
         }
-        for (k, &c) in self.positive.counts.iter().enumerate() {
-            seen += c;
-            if seen > rank {
-                return Some(value(self.positive.offset + k as i32));
-            }
-        }
-        None
+        self.positive.find(rank, &mut seen, false).map(value)
     }
 
     /// Encodes as varints: zeros, then the positive and negative stores
@@ -368,12 +216,11 @@ impl DdSketch {
         if !r.is_done() {
             return Err("trailing bytes after DDSketch state".into());
         }
-        let count = positive
-            .counts
-            .iter()
-            .chain(negative.counts.iter())
-            .try_fold(zeros, |acc, &c| acc.checked_add(c))
-            .ok_or("DDSketch counts overflow")?;
+        let mut count = Some(zeros);
+        for store in [&positive, &negative] {
+            store.each(|_, c| count = count.and_then(|n| n.checked_add(c)));
+        }
+        let count = count.ok_or("DDSketch counts overflow")?;
         Ok(DdSketch {
             count,
             zeros,
@@ -384,11 +231,7 @@ impl DdSketch {
 
     /// Heap bytes held beyond the struct itself.
     pub fn heap_bytes(&self) -> usize {
-        [&self.positive, &self.negative]
-            .iter()
-            .filter(|s| s.counts.spilled())
-            .map(|s| s.counts.capacity() * 8)
-            .sum()
+        self.positive.heap_bytes() + self.negative.heap_bytes()
     }
 }
 
@@ -479,7 +322,7 @@ mod tests {
         let cfg = DdSketchConfig::new(0.2); // γ = 1.5: a small cap of 103 buckets
         let values: Vec<f64> = (0..400).map(|k| 1.5f64.powi(k - 200)).collect();
         let s = sketch(&values, &cfg);
-        assert!(s.positive.counts.len() as u32 <= cfg.max_buckets());
+        assert!(s.positive.span() as u32 <= cfg.max_buckets());
         assert_eq!(s.count(), 400);
         // Upper quantiles keep their guarantee.
         let exact = exact_rank_value(&values, 0.99);
@@ -492,7 +335,7 @@ mod tests {
         let up = sketch(&[1e-300, 1e300, 2e300], &cfg);
         let down = sketch(&[2e300, 1e300, 1e-300], &cfg);
         assert_eq!(up, down);
-        assert_eq!(up.positive.counts.len() as u32, cfg.max_buckets());
+        assert_eq!(up.positive.span() as u32, cfg.max_buckets());
         assert_eq!(up.count(), 3);
         let est = up.quantile(1.0, &cfg).unwrap();
         assert!(within(est, 2e300, 1e-6));

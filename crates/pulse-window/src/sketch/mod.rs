@@ -3,6 +3,7 @@
 //! state of any split of the events, merged, is byte-identical to the state
 //! of all of them.
 
+mod buckets;
 pub(crate) mod codec;
 pub mod ddsketch;
 pub mod hll;
