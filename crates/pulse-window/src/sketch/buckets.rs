@@ -147,6 +147,29 @@ impl Store {
                 let n = *len as usize;
                 let top = if n == 0 { index } else { idx[n - 1].max(index) };
                 let floor = floor_of(top, cap);
+                // The common cases in place: nothing folds, and the bucket
+                // is already there or there is room for it.
+                if (n == 0 || idx[0] >= floor) && index >= floor {
+                    let k = idx[..n].iter().position(|&i| i >= index).unwrap_or(n);
+                    if k < n && idx[k] == index {
+                        if let Some(c) = u32::try_from(count)
+                            .ok()
+                            .and_then(|c| cnt[k].checked_add(c))
+                        {
+                            cnt[k] = c;
+                            return;
+                        }
+                    } else if n < FEW {
+                        if let Ok(c) = u32::try_from(count) {
+                            idx.copy_within(k..n, k + 1);
+                            cnt.copy_within(k..n, k + 1);
+                            idx[k] = index;
+                            cnt[k] = c;
+                            *len += 1;
+                            return;
+                        }
+                    }
+                }
                 let target = index.max(floor);
                 let mut s = Scratch {
                     len: 0,
