@@ -44,7 +44,7 @@ export interface Suite {
 export interface Subject {
   name: string;
   fn: () => unknown;
-  /** Optional async setup run once before sampling. */
+  /** Shown beside the result. */
   note?: string;
 }
 
@@ -54,26 +54,43 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** One turn of the event loop. */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * Measures each subject on the same input with benchmark.js (at least 5
  * samples), returning median time per operation and derived MB/s and rows/s.
+ *
+ * Each run ends with a turn of the event loop, inside the timing, as any
+ * Node program's work does: Node 20 runs napi finalizers (which free the
+ * memory behind native results: PulseStream's Arrow buffers, nodejs-polars'
+ * frames) from the event loop, so a loop that never yields keeps every
+ * run's native memory, and each run pays page faults on fresh memory.
  */
-export function measure(
+export async function measure(
   ctx: BenchContext,
   suite: string,
   caseName: string,
   input: { bytes?: number; rows?: number },
   subjects: Subject[],
-): Measurement[] {
+): Promise<Measurement[]> {
   const baseline = subjects[0]!.name;
   const out: Measurement[] = [];
   for (const s of subjects) {
-    const bench = new Benchmark(`${suite}/${caseName}/${s.name}`, s.fn, {
-      minSamples: 5,
-      maxTime: ctx.quick ? 0.5 : 6,
-      initCount: 1,
+    const bench = new Benchmark(
+      `${suite}/${caseName}/${s.name}`,
+      (deferred: Benchmark.Deferred) => {
+        s.fn();
+        setImmediate(() => deferred.resolve());
+      },
+      { defer: true, minSamples: 5, maxTime: ctx.quick ? 0.5 : 6, initCount: 1 },
+    );
+    await new Promise<void>((resolve) => {
+      bench.on('complete', () => resolve());
+      bench.run({ async: true });
     });
-    bench.run({ async: false });
     if (bench.error) throw bench.error;
     // benchmark.js's own margin of error replaces the runs' deviation.
     out.push({ ...summarise(suite, caseName, s.name, baseline, bench.stats.sample.map((x) => x * 1000), input, s.note), rme: bench.stats.rme });
@@ -109,24 +126,28 @@ export async function measureAsync(
  * the calibration cycles benchmark.js adds (tens of seconds each at 10M
  * rows, where one run is long enough to leave warm-up out of the median).
  */
-export function measureRuns(
+export async function measureRuns(
   suite: string,
   caseName: string,
   input: { bytes?: number; rows?: number },
   subjects: Subject[],
   runs = 5,
-): Measurement[] {
+): Promise<Measurement[]> {
   const baseline = subjects[0]!.name;
-  return subjects.map((s) => {
+  const out: Measurement[] = [];
+  for (const s of subjects) {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       collectGarbage();
+      await turn();
       const t0 = performance.now();
       s.fn();
+      await turn();
       times.push(performance.now() - t0);
     }
-    return summarise(suite, caseName, s.name, baseline, times, input, s.note);
-  });
+    out.push(summarise(suite, caseName, s.name, baseline, times, input, s.note));
+  }
+  return out;
 }
 
 /**

@@ -253,13 +253,13 @@ const suite: Suite = {
       const polars = await polarsPeer(format, file, bytes);
       const caseName = `${format} parse→rules→window`;
       out.push(
-        ...measure(ctx, 'fused', caseName, input, [
+        ...(await measure(ctx, 'fused', caseName, input, [
           { name: 'native fused pipeline', fn: nativeFused(format, bytes) },
           { name: 'TypeScript reference', fn: referenceFused(format, bytes), note: 'test/reference: parse → rules → aggregate' },
           { name: jsLoopName(format), fn: jsLoopRun(format, bytes) },
           { name: 'nodejs-polars 1 thread', fn: polars, note: format === 'csv' ? 'scanCSV + groupBy (lazy)' : 'readJSON(lines) + groupBy' },
           ...ceilings(file, bytes.length),
-        ]),
+        ])),
       );
       out.push(...(await measureAsync(ctx, 'fused', caseName, input, [duckRow(format, file)])).map((m) => ({ ...m, baseline: 'native fused pipeline' })));
     }
@@ -276,7 +276,7 @@ const suite: Suite = {
           { name: 'nodejs-polars 1 thread', fn: await polarsPeer(format, file, bytes) },
           ...ceilings(file, bytes.length),
         ];
-        out.push(...measureRuns('fused', caseName, input, subjects));
+        out.push(...(await measureRuns('fused', caseName, input, subjects)));
         out.push(...(await measureAsync(ctx, 'fused', caseName, input, [duckRow(format, file)])).map((m) => ({ ...m, baseline: 'native fused pipeline' })));
       }
     }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromIPC, tableFromJSON } from 'apache-arrow';
 import { parse as csvParse } from 'csv-parse/sync';
 import type { BenchContext, Measurement, Suite } from '../lib/harness.js';
-import { measure, summarise } from '../lib/harness.js';
+import { measure, summarise, turn } from '../lib/harness.js';
 import { benchSchema, dataset, datasetFile, STATUSES } from '../lib/data.js';
 import { native as binding } from '../../src/core/native.js';
 import { ChunkedParser, type ParseOptions, type SchemaSpec } from '../../src/core/parser.js';
@@ -132,6 +132,8 @@ async function boundary(ctx: BenchContext, nd: Buffer): Promise<Measurement[]> {
       const t0 = performance.now();
       const out = parser.push(b);
       rows += tableFromIPC(out.batches).numRows;
+      // As a stream between chunks (and like `measure`): finalizers run.
+      await turn();
       const t1 = performance.now();
       seen += t1 - t0;
       inside += out.computeNs / 1e6;
@@ -187,7 +189,7 @@ function pipelineRun(bytes: Buffer, rules: RulesSpec | undefined, want: number):
 }
 
 /** What validation adds to parsing: the null/range/enum checks, then each regex check alone. */
-function validation(ctx: BenchContext, nd: Buffer): Measurement[] {
+async function validation(ctx: BenchContext, nd: Buffer): Promise<Measurement[]> {
   const input = { bytes: nd.length, rows: ctx.rows };
   const parseOnly = 'parse only (native pipeline, no views)';
   const subjects = [
@@ -195,7 +197,7 @@ function validation(ctx: BenchContext, nd: Buffer): Measurement[] {
     { name: `+ ${basicChecks.length} null/range/enum checks`, fn: pipelineRun(nd, { checks: basicChecks }, ctx.rows) },
     ...regexChecks.map((c) => ({ name: `+ regex ${c.id} (${(c as { regex: string }).regex})`, fn: pipelineRun(nd, { checks: [c] }, ctx.rows) })),
   ];
-  const out = measure(ctx, 'parse', 'validation cost (ndjson)', input, subjects);
+  const out = await measure(ctx, 'parse', 'validation cost (ndjson)', input, subjects);
   const base = out[0]!.medianMs;
   for (const m of out.slice(1)) {
     const cost = m.medianMs / base - 1;
@@ -220,22 +222,22 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   expectRows('csv-parse', csvRecords(csv).length, ctx.rows);
 
   out.push(
-    ...measure(ctx, 'parse', 'ndjson parse', { bytes: nd.length, rows: ctx.rows }, [
+    ...(await measure(ctx, 'parse', 'ndjson parse', { bytes: nd.length, rows: ctx.rows }, [
       { name: 'native (pulse-parse)', fn: () => native(ndOpts, nd), note: '1 MiB chunks → Arrow Tables' },
       { name: 'TypeScript reference', fn: () => referenceParse(schema, ndOpts, nd), note: 'same contract, rows as objects' },
       { name: 'JSON.parse loop', fn: () => jsonLines(nd), note: 'untyped objects, no checks' },
       { name: 'apache-arrow tableFromJSON', fn: () => tableFromJSON(jsonLines(nd) as Record<string, unknown>[]), note: 'JSON.parse + inferred types' },
-    ]),
+    ])),
   );
   out.push(
-    ...measure(ctx, 'parse', 'csv parse', { bytes: csv.length, rows: ctx.rows }, [
+    ...(await measure(ctx, 'parse', 'csv parse', { bytes: csv.length, rows: ctx.rows }, [
       { name: 'native (pulse-parse)', fn: () => native(csvOpts, csv), note: '1 MiB chunks → Arrow Tables' },
       { name: 'TypeScript reference', fn: () => referenceParse(schema, csvOpts, csv), note: 'same contract, rows as objects' },
       { name: 'csv-parse (sync, cast)', fn: () => csvRecords(csv), note: 'objects, numbers cast' },
       { name: 'apache-arrow tableFromJSON', fn: () => tableFromJSON(csvRecords(csv)), note: 'csv-parse + inferred types' },
-    ]),
+    ])),
   );
-  out.push(...rustParse(ctx), ...(await boundary(ctx, nd)), ...validation(ctx, nd));
+  out.push(...rustParse(ctx), ...(await boundary(ctx, nd)), ...(await validation(ctx, nd)));
   return out;
 }
 

@@ -104,25 +104,25 @@ const suite: Suite = {
       api.evaluate(table);
     }
     collectGarbage();
-    const fullRuns = measure(ctx, 'rules', fullCase, input, [
+    const fullRuns = await measure(ctx, 'rules', fullCase, input, [
       { name: NATIVE, fn: () => full.evaluate(ipc), note: perSec(checks) },
       { name: 'native RuleSet.evaluate(Table)', fn: () => api.evaluate(table), note: 'includes JS IPC encode/decode' },
     ]);
 
     const others: Measurement[] = [];
     const basic = compile({ checks: basicChecks });
-    others.push(...measure(ctx, 'rules', 'null/range/enum checks only', input, [{ name: NATIVE, fn: () => basic.evaluate(ipc), note: perSec(basicChecks.length) }]));
+    others.push(...(await measure(ctx, 'rules', 'null/range/enum checks only', input, [{ name: NATIVE, fn: () => basic.evaluate(ipc), note: perSec(basicChecks.length) }])));
     for (const check of [...regexChecks, exprCheck]) {
       const one = compile({ checks: [check] });
-      others.push(...measure(ctx, 'rules', `${check.id} alone`, input, [{ name: NATIVE, fn: () => one.evaluate(ipc), note: perSec(1) }]));
+      others.push(...(await measure(ctx, 'rules', `${check.id} alone`, input, [{ name: NATIVE, fn: () => one.evaluate(ipc), note: perSec(1) }])));
     }
     const none = compile({});
-    others.push(...measure(ctx, 'rules', 'no checks (IPC round trip)', input, [{ name: NATIVE, fn: () => none.evaluate(ipc), note: 'decode + encode only' }]));
+    others.push(...(await measure(ctx, 'rules', 'no checks (IPC round trip)', input, [{ name: NATIVE, fn: () => none.evaluate(ipc), note: 'decode + encode only' }])));
 
     const rows = loadRows(ctx.rows);
     collectGarbage();
     const reference = ReferenceRuleSet.compile(schema, fullSpec);
-    const referenceRuns = measure(ctx, 'rules', fullCase, input, [{ name: 'TypeScript reference', fn: () => reference.evaluate(rows), note: perSec(checks) }]).map(
+    const referenceRuns = (await measure(ctx, 'rules', fullCase, input, [{ name: 'TypeScript reference', fn: () => reference.evaluate(rows), note: perSec(checks) }])).map(
       (m) => ({ ...m, baseline: NATIVE }),
     );
 

@@ -32,7 +32,7 @@ const suite: Suite = {
     // Each run frees its state inside the measurement: V8 does not see the
     // native memory, so leaving states to the garbage collector would pile
     // up gigabytes across samples.
-    return measure(ctx, 'window', 'tumbling 1m, 6 measures', { rows: ctx.rows, bytes: ipc.byteLength }, [
+    return await measure(ctx, 'window', 'tumbling 1m, 6 measures', { rows: ctx.rows, bytes: ipc.byteLength }, [
       {
         name: 'pulse native update',
         note: 'Arrow IPC in (zero-copy), state freed in the run',
