@@ -30,9 +30,7 @@ const DENSE: u8 = 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Registers {
     /// Set registers as `index << 8 | rank`, sorted by index, one per index.
-    /// Four entries fit in the space the heap pointer takes anyway, so most
-    /// window sketches need no heap.
-    Sparse(SmallVec<[u32; 4]>),
+    Sparse(SmallVec<[u32; 2]>),
     /// All `m` registers.
     Dense(Box<[u8]>),
 }
@@ -166,7 +164,7 @@ impl HyperLogLog {
             Registers::Sparse(list) => {
                 if let (Registers::Sparse(mine), true) = (&self.regs, list.len() > 1) {
                     // Merge two sorted lists in one pass.
-                    let mut out: SmallVec<[u32; 4]> =
+                    let mut out: SmallVec<[u32; 2]> =
                         SmallVec::with_capacity(mine.len() + list.len());
                     let (mut i, mut j) = (0, 0);
                     while i < mine.len() && j < list.len() {
@@ -355,14 +353,6 @@ pub fn standard_error(p: u8) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn four_sparse_entries_cost_no_space() {
-        assert_eq!(
-            std::mem::size_of::<SmallVec<[u32; 4]>>(),
-            std::mem::size_of::<SmallVec<[u32; 2]>>()
-        );
-    }
 
     #[test]
     fn sparse_estimates_equal_the_register_formula() {
