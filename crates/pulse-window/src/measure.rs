@@ -359,23 +359,6 @@ impl FinalColumn {
         self.valid.push(present);
     }
 
-    /// The column with its rows taken in `order` (indices into it).
-    pub(crate) fn gather(&self, order: &[u32]) -> FinalColumn {
-        // Only one of `ints` and `floats` is in use; the other stays empty.
-        fn take<T: Copy>(v: &[T], order: &[u32]) -> Vec<T> {
-            if v.is_empty() {
-                return Vec::new();
-            }
-            order.iter().map(|&i| v[i as usize]).collect()
-        }
-        FinalColumn {
-            ty: self.ty.clone(),
-            ints: take(&self.ints, order),
-            floats: take(&self.floats, order),
-            valid: take(&self.valid, order),
-        }
-    }
-
     pub(crate) fn finish(self) -> ArrayRef {
         let nulls = if self.valid.iter().all(|&v| v) {
             None

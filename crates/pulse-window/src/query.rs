@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use smallvec::{smallvec, SmallVec};
 
 use crate::keys::{hash_key, BatchKeys};
-use crate::measure::{FinalColumn, ValueType};
+use crate::measure::{Final, FinalColumn, Measure, ValueType};
 use crate::pane::Pane;
 use crate::sketch::BucketValues;
 use crate::state::ViewState;
@@ -107,6 +107,15 @@ struct Filters {
     exact: Option<(u64, Vec<u8>)>,
 }
 
+/// One pane of a tumbling query: its kept key ids in storage order, and
+/// the output order as positions in that list.
+struct TumblingPane<'a> {
+    start: i64,
+    pane: &'a Pane,
+    stored: Vec<u32>,
+    order: Vec<u32>,
+}
+
 /// One output window before its states are merged: where it lies, its key,
 /// and the (pane, entry) states it is made of.
 #[derive(Clone)]
@@ -173,15 +182,8 @@ impl ViewState {
         let list = self.parse_filters(&q.groups)?;
         let exact = self.exact_key(&list);
         let filters = Filters { list, exact };
-        // `order`: the windows' indices in output order, when they come in
-        // storage order (tumbling); otherwise they are sorted themselves.
-        let mut order: Option<Vec<u32>> = None;
         let mut windows = match (self.def.kind, q.granularity_ms) {
-            (Kind::Tumbling { size }, None) => {
-                let (windows, sorted) = self.tumbling_windows(q, size, &filters)?;
-                order = Some(sorted);
-                windows
-            }
+            (Kind::Tumbling { size }, None) => return self.tumbling(q, size, &filters),
             (Kind::Tumbling { size }, Some(g)) => {
                 if g <= 0 || g % size != 0 {
                     return Err(self.query_err(format!(
@@ -198,25 +200,12 @@ impl ViewState {
             }
             (Kind::Session { gap }, None) => self.session_windows(q, gap, &filters)?,
         };
-        match order.take() {
-            // A limit keeps only the first windows: reorder and cut them,
-            // rather than finalise every one.
-            Some(o) if q.limit.is_some_and(|l| l < windows.len()) => {
-                windows = o
-                    .iter()
-                    .take(q.limit.unwrap_or(usize::MAX))
-                    .map(|&i| windows[i as usize].clone())
-                    .collect();
-            }
-            Some(o) => order = Some(o),
-            None => windows.sort_unstable_by(|a, b| {
-                a.start.cmp(&b.start).then_with(|| key_order(a.key, b.key))
-            }),
-        }
+        windows
+            .sort_unstable_by(|a, b| a.start.cmp(&b.start).then_with(|| key_order(a.key, b.key)));
         if let Some(limit) = q.limit {
             windows.truncate(limit);
         }
-        self.finish(&windows, order.as_deref())
+        self.finish(&windows)
     }
 
     /// Checks and types the equality filters.
@@ -327,43 +316,105 @@ impl ViewState {
         Ok(Some(ok))
     }
 
-    /// The windows of every pane in range, in storage order (pane by pane,
-    /// key ids ascending), so finalising reads each pane's states front to
-    /// back; and their indices in output order (by start, then key), found
-    /// per pane, in cache, by an eight-byte key prefix first (full keys only
-    /// break ties).
-    fn tumbling_windows<'a>(
-        &'a self,
+    /// Tumbling windows are panes: each pane in range gives one row per
+    /// kept key, its keys sorted in cache by an eight-byte prefix first (full
+    /// keys only break ties). Rows are built pane by pane: a measure's
+    /// states are finalised in storage order (front to back through the
+    /// pane's column, which the cache streams), then placed in key order,
+    /// with nothing to merge and no window list in between.
+    fn tumbling(
+        &self,
         q: &Query,
         size: i64,
         filters: &Filters,
-    ) -> Result<(Vec<Window<'a>>, Vec<u32>), WindowError> {
-        let panes = self.panes.range(q.from..q.to);
-        let total: usize = panes.clone().map(|(_, p)| p.keys.len()).sum();
-        let mut out = Vec::with_capacity(total);
-        let mut order: Vec<u32> = Vec::with_capacity(total);
-        let mut pane_order: Vec<(u64, u32)> = Vec::new();
-        for (&start, pane) in panes {
+    ) -> Result<RecordBatch, WindowError> {
+        let def = &*self.def;
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let mut panes: Vec<TumblingPane<'_>> = Vec::new();
+        let mut rows = 0usize;
+        let mut by_prefix: Vec<(u64, u32)> = Vec::new();
+        for (&start, pane) in self.panes.range(q.from..q.to) {
+            if rows >= limit {
+                break;
+            }
             let keep = self.matching_keys(pane, filters)?;
-            pane_order.clear();
-            for k in 0..pane.keys.len() as u32 {
-                if keep.as_ref().is_none_or(|m| m[k as usize]) {
-                    pane_order.push((key_prefix(pane.keys.key(k)), out.len() as u32));
-                    out.push(Window {
-                        start,
-                        end: start + size,
-                        key: pane.keys.key(k),
-                        parts: smallvec![(pane, k)],
-                    });
+            let stored: Vec<u32> = (0..pane.keys.len() as u32)
+                .filter(|&k| keep.as_ref().is_none_or(|m| m[k as usize]))
+                .collect();
+            by_prefix.clear();
+            by_prefix.extend(
+                stored
+                    .iter()
+                    .enumerate()
+                    .map(|(at, &k)| (key_prefix(pane.keys.key(k)), at as u32)),
+            );
+            by_prefix.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0).then_with(|| {
+                    key_order(
+                        pane.keys.key(stored[a.1 as usize]),
+                        pane.keys.key(stored[b.1 as usize]),
+                    )
+                })
+            });
+            let take = by_prefix.len().min(limit - rows);
+            rows += take;
+            let order = by_prefix[..take].iter().map(|&(_, at)| at).collect();
+            panes.push(TumblingPane {
+                start,
+                pane,
+                stored,
+                order,
+            });
+        }
+        let mut starts = Vec::with_capacity(rows);
+        let mut ends = Vec::with_capacity(rows);
+        for p in &panes {
+            starts.extend(std::iter::repeat_n(p.start, p.order.len()));
+            ends.extend(std::iter::repeat_n(p.start + size, p.order.len()));
+        }
+        let starts = TimestampMillisecondArray::new(starts.into(), None).with_timezone("UTC");
+        let ends = TimestampMillisecondArray::new(ends.into(), None).with_timezone("UTC");
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(starts), Arc::new(ends)];
+        let keys = def
+            .keys
+            .decode(panes.iter().flat_map(|p| {
+                p.order
+                    .iter()
+                    .map(|&at| p.pane.keys.key(p.stored[at as usize]))
+            }))
+            .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
+        columns.extend(keys);
+        let mut finals: Vec<Final> = Vec::new();
+        for m in &def.measures {
+            let mut memo = BucketValues::default();
+            let mut values = FinalColumn::new(m, rows);
+            for p in &panes {
+                let col = &p.pane.columns[m.state];
+                finals.clear();
+                for &k in &p.stored {
+                    finals.push(
+                        m.final_value(col, k as usize, &mut memo)
+                            .map_err(|message| self.overflow(m, message))?,
+                    );
+                }
+                for &at in &p.order {
+                    values.push(finals[at as usize]);
                 }
             }
-            pane_order.sort_unstable_by(|a, b| {
-                a.0.cmp(&b.0)
-                    .then_with(|| key_order(out[a.1 as usize].key, out[b.1 as usize].key))
-            });
-            order.extend(pane_order.iter().map(|&(_, i)| i));
+            columns.push(values.finish());
         }
-        Ok((out, order))
+        RecordBatch::try_new(self.query_schema(), columns).map_err(|e| WindowError::Arrow {
+            view: def.name().to_string(),
+            source: e,
+        })
+    }
+
+    fn overflow(&self, m: &Measure, message: String) -> WindowError {
+        WindowError::Overflow {
+            view: self.def.name().to_string(),
+            measure: m.name.clone(),
+            message,
+        }
     }
 
     fn rolled_windows<'a>(
@@ -505,39 +556,22 @@ impl ViewState {
         Ok(out)
     }
 
-    /// Merges each window's states and builds the output batch. Rows come
-    /// out in `order` (indices into `windows`) when given, else in the
-    /// windows' own order. Measures are finalised in the windows' order
-    /// (storage order for tumbling views: the states stream through the
-    /// cache instead of being read at random), then placed in output order.
-    fn finish(
-        &self,
-        windows: &[Window<'_>],
-        order: Option<&[u32]>,
-    ) -> Result<RecordBatch, WindowError> {
+    /// Merges each window's states and builds the output batch, one row
+    /// per window in the order given.
+    fn finish(&self, windows: &[Window<'_>]) -> Result<RecordBatch, WindowError> {
         let def = &*self.def;
         let schema = self.query_schema();
-        let rows = order.map_or(windows.len(), <[u32]>::len);
-        let at = |i: usize| match order {
-            Some(o) => &windows[o[i] as usize],
-            None => &windows[i],
-        };
-        let starts = TimestampMillisecondArray::from_iter_values((0..rows).map(|i| at(i).start))
+        let starts = TimestampMillisecondArray::from_iter_values(windows.iter().map(|w| w.start))
             .with_timezone("UTC");
-        let ends = TimestampMillisecondArray::from_iter_values((0..rows).map(|i| at(i).end))
+        let ends = TimestampMillisecondArray::from_iter_values(windows.iter().map(|w| w.end))
             .with_timezone("UTC");
         let mut columns: Vec<ArrayRef> = vec![Arc::new(starts), Arc::new(ends)];
         let keys = def
             .keys
-            .decode((0..rows).map(|i| at(i).key))
+            .decode(windows.iter().map(|w| w.key))
             .map_err(|e| self.query_err(format!("decoding group keys: {e}")))?;
         columns.extend(keys);
         for m in &def.measures {
-            let overflow = |message| WindowError::Overflow {
-                view: def.name().to_string(),
-                measure: m.name.clone(),
-                message,
-            };
             let mut memo = BucketValues::default();
             let mut finalise = |w: &Window| match w.parts.as_slice() {
                 // One pane: finalise in place, nothing to merge.
@@ -555,10 +589,7 @@ impl ViewState {
             };
             let mut values = FinalColumn::new(m, windows.len());
             for w in windows {
-                values.push(finalise(w).map_err(overflow)?);
-            }
-            if let Some(o) = order {
-                values = values.gather(o);
+                values.push(finalise(w).map_err(|message| self.overflow(m, message))?);
             }
             columns.push(values.finish());
         }

@@ -207,6 +207,28 @@ proptest! {
         }
     }
 
+    /// A limit cuts the ordered answer: the first `limit` rows of the
+    /// same query without one, for any range and group filter.
+    #[test]
+    fn limits_cut_the_ordered_answer(
+        (window, group_by) in window_kinds(),
+        evs in events(300),
+        limit in 0usize..40,
+        from_m in -90i64..240,
+        span_m in 0i64..400,
+        dev in prop::option::of(0u8..4),
+    ) {
+        let s = state_of(&view_json(&window, &group_by), &evs, &[64]);
+        let groups = match dev {
+            Some(d) if group_by.contains(&"dev") => vec![("dev".to_string(), ["a", "b", "c", "d"][d as usize].to_string())],
+            _ => Vec::new(),
+        };
+        let q = Query { from: from_m * 60_000, to: (from_m + span_m) * 60_000, groups, ..Query::default() };
+        let all_rows = rows(&s.query(&q).unwrap());
+        let cut = rows(&s.query(&Query { limit: Some(limit), ..q }).unwrap());
+        prop_assert_eq!(&cut[..], &all_rows[..limit.min(all_rows.len())]);
+    }
+
     /// 1-minute states rolled up to 1 hour equal 1-hour windows computed
     /// directly, for any range of hours.
     #[test]
