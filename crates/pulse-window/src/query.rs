@@ -348,14 +348,25 @@ impl ViewState {
                     .enumerate()
                     .map(|(at, &k)| (key_prefix(pane.keys.key(k)), at as u32)),
             );
-            by_prefix.sort_unstable_by(|a, b| {
-                a.0.cmp(&b.0).then_with(|| {
-                    key_order(
-                        pane.keys.key(stored[a.1 as usize]),
-                        pane.keys.key(stored[b.1 as usize]),
-                    )
-                })
-            });
+            // Prefixes first (plain integer pairs, a fully inlined sort);
+            // keys sharing their first eight bytes are then put in order.
+            by_prefix.sort_unstable();
+            let mut i = 0;
+            while i < by_prefix.len() {
+                let mut j = i + 1;
+                while j < by_prefix.len() && by_prefix[j].0 == by_prefix[i].0 {
+                    j += 1;
+                }
+                if j - i > 1 {
+                    by_prefix[i..j].sort_unstable_by(|a, b| {
+                        key_order(
+                            pane.keys.key(stored[a.1 as usize]),
+                            pane.keys.key(stored[b.1 as usize]),
+                        )
+                    });
+                }
+                i = j;
+            }
             let take = by_prefix.len().min(limit - rows);
             rows += take;
             let order = by_prefix[..take].iter().map(|&(_, at)| at).collect();

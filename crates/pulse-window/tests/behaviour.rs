@@ -78,6 +78,47 @@ fn tumbling_rows_are_sorted_by_start_then_key_with_nulls_first() {
     );
 }
 
+/// Keys sharing their first encoded bytes (the sort's eight-byte prefix)
+/// still come out in byte order, in every kind of window.
+#[test]
+fn keys_with_long_shared_prefixes_sort_by_their_bytes() {
+    let devs = [
+        "sensor-b-long",
+        "sensor-a-long",
+        "sensor-a",
+        "sensor-ab",
+        "sensor-",
+        "sensor-a-lon",
+        "sensor-a-longer-still-past-one-block-of-thirty-two-bytes",
+        "sensor-a-longer-still-past-one-block-of-thirty-two-bytez",
+    ];
+    let evs: Vec<Event> = devs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| ev(1_000 + i as i64, Some(d), Some(1)))
+        .collect();
+    let mut want: Vec<String> = devs.iter().map(|d| format!("s:{d}")).collect();
+    want.sort();
+    for window in [
+        r#"{"type":"tumbling","sizeMs":60000}"#,
+        r#"{"type":"hopping","sizeMs":60000,"slideMs":60000}"#,
+    ] {
+        let s = state_of(&view_json(window, &["dev"]), &evs, &[3]);
+        let got: Vec<String> = query(&s, "{}")
+            .unwrap()
+            .iter()
+            .map(|r| r.split(" | ").nth(2).unwrap().to_string())
+            .collect();
+        assert_eq!(got, want, "{window}");
+        let limited: Vec<String> = query(&s, r#"{"limit":3}"#)
+            .unwrap()
+            .iter()
+            .map(|r| r.split(" | ").nth(2).unwrap().to_string())
+            .collect();
+        assert_eq!(limited, want[..3], "{window}");
+    }
+}
+
 #[test]
 fn query_range_filters_and_limit() {
     let evs: Vec<Event> = (0..10)
