@@ -16,6 +16,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// A count from the environment, or `default`.
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn main() {
     let (Ok(spec), Ok(input)) = (
         std::env::var("PULSE_BENCH_SPEC"),
@@ -26,14 +34,8 @@ fn main() {
         );
         return;
     };
-    let runs: usize = std::env::var("PULSE_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
-    let repeat: usize = std::env::var("PULSE_BENCH_QUERY_REPEAT")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(1);
+    let runs = env_count("PULSE_BENCH_RUNS", 7);
+    let repeat = env_count("PULSE_BENCH_QUERY_REPEAT", 1);
     let spec = PipelineSpec::from_json(&std::fs::read_to_string(spec).unwrap()).unwrap();
     let bytes = std::fs::read(input).unwrap();
     let view = spec.views.first().map(|v| v.name.clone());
