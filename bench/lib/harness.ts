@@ -83,7 +83,7 @@ export async function measure(
       `${suite}/${caseName}/${s.name}`,
       (deferred: Benchmark.Deferred) => {
         s.fn();
-        setImmediate(() => deferred.resolve());
+        void turn().then(() => deferred.resolve());
       },
       { defer: true, minSamples: 5, maxTime: ctx.quick ? 0.5 : 6, initCount: 1 },
     );

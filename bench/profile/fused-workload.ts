@@ -1,8 +1,7 @@
 /**
  * The workload `npm run profile` samples: the fused pipeline of the fused
  * suite (same spec, same 1M-row dataset, every window finalised) run back
- * to back, so the
- * profile is dominated by the native hot path.
+ * to back, so the profile is dominated by the native hot path.
  */
 import { Pipeline } from '../../src/core/pipeline.js';
 import { dataset } from '../lib/data.js';

@@ -148,7 +148,10 @@ async function boundary(ctx: BenchContext, nd: Buffer): Promise<Measurement[]> {
   // Entries arrive on a later turn of the event loop.
   await new Promise((resolve) => setTimeout(resolve, 50));
   gcObserver.disconnect();
-  const gcMs = pauses.reduce((sum, [a, b]) => sum + spans.reduce((s, [x, y]) => s + Math.max(0, Math.min(b, y) - Math.max(a, x)), 0), 0) / runs;
+  const overlap = ([a, b]: [number, number], [x, y]: [number, number]) => Math.max(0, Math.min(b, y) - Math.max(a, x));
+  let gcMs = 0;
+  for (const p of pauses) for (const s of spans) gcMs += overlap(p, s);
+  gcMs /= runs;
   const input = { bytes: nd.length, rows: ctx.rows };
   const caseName = `napi boundary, ${batches.length} × 64k-row batches`;
   const c = summarise('parse', caseName, 'Rust compute (inside the calls)', 'Rust compute (inside the calls)', compute, input, 'parse + IPC encode, as the core times it');

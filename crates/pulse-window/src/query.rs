@@ -118,7 +118,6 @@ struct TumblingPane<'a> {
 
 /// One output window before its states are merged: where it lies, its key,
 /// and the (pane, entry) states it is made of.
-#[derive(Clone)]
 struct Window<'a> {
     start: i64,
     end: i64,
@@ -141,6 +140,27 @@ fn key_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
         (a, b) = (&a[8..], &b[8..]);
     }
     a.cmp(b)
+}
+
+/// Fills `by_prefix` with `(prefix, position in stored)` for the keys
+/// `stored` of `pane`, in key order: plain integer pairs first (a fully
+/// inlined sort), then full keys only within runs of equal prefixes.
+fn sort_keys(pane: &Pane, stored: &[u32], by_prefix: &mut Vec<(u64, u32)>) {
+    let key = |at: u32| pane.keys.key(stored[at as usize]);
+    by_prefix.clear();
+    by_prefix.extend((0..stored.len() as u32).map(|at| (key_prefix(key(at)), at)));
+    by_prefix.sort_unstable();
+    let mut i = 0;
+    while i < by_prefix.len() {
+        let mut j = i + 1;
+        while j < by_prefix.len() && by_prefix[j].0 == by_prefix[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            by_prefix[i..j].sort_unstable_by(|a, b| key_order(key(a.1), key(b.1)));
+        }
+        i = j;
+    }
 }
 
 /// The first eight bytes of a key as a big-endian word, zero-padded: when
@@ -317,8 +337,8 @@ impl ViewState {
     }
 
     /// Tumbling windows are panes: each pane in range gives one row per
-    /// kept key, its keys sorted in cache by an eight-byte prefix first (full
-    /// keys only break ties). Rows are built pane by pane: a measure's
+    /// kept key, its keys sorted in cache ([`sort_keys`]). Rows are built
+    /// pane by pane: a measure's
     /// states are finalised in storage order (front to back through the
     /// pane's column, which the cache streams), then placed in key order,
     /// with nothing to merge and no window list in between.
@@ -341,32 +361,7 @@ impl ViewState {
             let stored: Vec<u32> = (0..pane.keys.len() as u32)
                 .filter(|&k| keep.as_ref().is_none_or(|m| m[k as usize]))
                 .collect();
-            by_prefix.clear();
-            by_prefix.extend(
-                stored
-                    .iter()
-                    .enumerate()
-                    .map(|(at, &k)| (key_prefix(pane.keys.key(k)), at as u32)),
-            );
-            // Prefixes first (plain integer pairs, a fully inlined sort);
-            // keys sharing their first eight bytes are then put in order.
-            by_prefix.sort_unstable();
-            let mut i = 0;
-            while i < by_prefix.len() {
-                let mut j = i + 1;
-                while j < by_prefix.len() && by_prefix[j].0 == by_prefix[i].0 {
-                    j += 1;
-                }
-                if j - i > 1 {
-                    by_prefix[i..j].sort_unstable_by(|a, b| {
-                        key_order(
-                            pane.keys.key(stored[a.1 as usize]),
-                            pane.keys.key(stored[b.1 as usize]),
-                        )
-                    });
-                }
-                i = j;
-            }
+            sort_keys(pane, &stored, &mut by_prefix);
             let take = by_prefix.len().min(limit - rows);
             rows += take;
             let order = by_prefix[..take].iter().map(|&(_, at)| at).collect();

@@ -126,11 +126,16 @@ impl Store {
         }
     }
 
-    /// Highest non-empty bucket (the store must not be empty).
-    fn top(&self) -> i32 {
+    /// Highest non-empty bucket and its count (the store must not be empty).
+    fn top(&self) -> (i32, u64) {
         match self {
-            Store::Few { len, index, .. } => index[*len as usize - 1],
-            Store::Dense { offset, counts } => offset + counts.len() as i32 - 1,
+            Store::Few { len, index, count } => {
+                let k = *len as usize - 1;
+                (index[k], count[k] as u64)
+            }
+            Store::Dense { offset, counts } => {
+                (offset + counts.len() as i32 - 1, counts[counts.len() - 1])
+            }
         }
     }
 
@@ -223,13 +228,7 @@ impl Store {
             return;
         }
         // Raise the top first, so lower buckets fold at most once.
-        let top = other.top();
-        let mut top_count = 0;
-        other.each(|i, c| {
-            if i == top {
-                top_count = c;
-            }
-        });
+        let (top, top_count) = other.top();
         self.add(top, top_count, cap);
         other.each(|i, c| {
             if i != top {
@@ -319,7 +318,7 @@ impl Store {
     pub(super) fn span(&self) -> usize {
         match self.buckets().first() {
             None => 0,
-            Some(&(low, _)) => (self.top() - low) as usize + 1,
+            Some(&(low, _)) => (self.top().0 - low) as usize + 1,
         }
     }
 
