@@ -20,13 +20,26 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : args[args.indexOf(onlyArg) + 1]!).split(',') : undefined;
 
+/**
+ * V8 collects garbage with helper threads (concurrent marking and
+ * sweeping). Pinned to one core they do not run beside the measured thread
+ * but preempt it, and the switches cost more than the work: the subjects
+ * ran 2–4 % slower and the napi boundary case saw 20 ms more per run. One
+ * pinned thread means all of the process's garbage collection on that
+ * thread, for every JavaScript subject alike. `PULSE_BENCH_CONCURRENT_GC=1`
+ * keeps V8's default.
+ */
+function gcFlags(): string[] {
+  return process.env.PULSE_BENCH_CONCURRENT_GC === '1' ? [] : ['--single-threaded-gc'];
+}
+
 /** Re-runs this script under `taskset -c <core>`; returns false where taskset is missing. */
 function rerunPinned(core: number): boolean {
   const probe = spawnSync('taskset', ['-c', String(core), 'true'], { stdio: 'ignore' });
   if (probe.status !== 0) return false;
   // The plain-JS peers hold millions of groups at 10M rows: a 16 GB heap;
   // `gc()` between runs of large cases (bench/lib/harness.ts).
-  const child = spawnSync('taskset', ['-c', String(core), process.execPath, '--max-old-space-size=16384', '--expose-gc', ...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawnSync('taskset', ['-c', String(core), process.execPath, '--max-old-space-size=16384', '--expose-gc', ...gcFlags(), ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     // Servers the suites start (Kafka, S3Proxy) go to the other cores.
     env: { ...process.env, PULSE_BENCH_PINNED: String(core), PULSE_SERVICES_CPUS: `0-${core - 1}` },

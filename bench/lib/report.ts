@@ -25,6 +25,8 @@ export interface RunInfo {
   quick: boolean;
   /** The core every in-process subject ran on (absent: unpinned). */
   pinnedCore?: number;
+  /** Node/V8 flags of the measuring process (e.g. `--single-threaded-gc`). */
+  nodeFlags?: string[];
   machine: { cpu: string; cores: number; memGiB: number; platform: string; loadAvg?: number[] };
   versions: Record<string, string>;
 }
@@ -40,6 +42,7 @@ export function runInfo(quick: boolean, pinnedCore?: number): RunInfo {
     sha: sh('git rev-parse --short HEAD'),
     quick,
     ...(pinnedCore !== undefined ? { pinnedCore } : {}),
+    nodeFlags: process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--import') && !a.startsWith('--require')),
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
@@ -62,7 +65,7 @@ function fmt(n: number | undefined, digits = 1): string {
 }
 
 function describeRun(r: RunFile): string {
-  return `\`${r.file}\`: ${r.date} at \`${r.sha}\`${r.quick ? ' (quick)' : ''}, ${r.pinnedCore !== undefined ? `pinned to core ${r.pinnedCore}` : 'unpinned'}`;
+  return `\`${r.file}\`: ${r.date} at \`${r.sha}\`${r.quick ? ' (quick)' : ''}, ${r.pinnedCore !== undefined ? `pinned to core ${r.pinnedCore}` : 'unpinned'}${r.nodeFlags?.length ? `, node ${r.nodeFlags.join(' ')}` : ''}`;
 }
 
 export function renderMarkdown(runs: RunFile[]): string {
