@@ -196,6 +196,8 @@ describe('speed layer on Kafka', () => {
     let b: Awaited<ReturnType<typeof startWorker>> | undefined;
     try {
       await produceAll(producer, topic, scenario.readings(2000));
+      // A holds a pipeline for each of the four partitions before B joins.
+      await waitFor('A to restore all four partitions', 30_000, async () => (a.pipelines.length >= 4 && a.worker.ownedPartitions().length === 4) || undefined, 50);
       b = await startWorker({ brokers, topic, groupId, stores: { views, archive } });
       await produceAll(producer, topic, scenario.readings(2000));
       // Both own partitions once the rebalance settles.
@@ -204,9 +206,12 @@ describe('speed layer on Kafka', () => {
       expect(a.worker.ownedPartitions().length + b.worker.ownedPartitions().length).toBe(4);
       expect(a.worker.ownedPartitions().length).toBeGreaterThan(0);
       await produceAll(producer, topic, scenario.readings(2000));
+      // A freed the states of the partitions it gave up: no more open pipelines than partitions it owns.
+      expect(a.pipelines.filter((p) => !p.closed).length).toBeLessThanOrEqual(a.worker.ownedPartitions().length);
       // A leaves gracefully: its partitions move to B with their checkpoints.
       await a.worker.stop();
       await a.done;
+      expect(a.pipelines.every((p) => p.closed)).toBe(true);
       await produceAll(producer, topic, scenario.readings(2000));
       const checkpoints = await waitForDrain(views, admin, topic, DRAIN_MS);
       expect(b.worker.ownedPartitions()).toEqual([0, 1, 2, 3]);

@@ -81,6 +81,8 @@ function report(r: ReturnType<NativePipeline['push']>): PushReport {
 }
 
 export class Pipeline {
+  private isClosed = false;
+
   private constructor(
     private readonly inner: NativePipeline,
     readonly spec: PipelineSpec,
@@ -133,6 +135,12 @@ export class Pipeline {
    */
   close(): void {
     this.inner.close();
+    this.isClosed = true;
+  }
+
+  /** True once `close()` freed the states. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   evictThrough(view: string, t: number): number {

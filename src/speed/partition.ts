@@ -20,7 +20,12 @@ export type PartitionStatus =
 
 export class PartitionState {
   status: PartitionStatus = 'restoring';
+  /** The partition's view states and watermark; null before the restore and after it left this worker. */
   pipeline: SpeedPipeline | null = null;
+  /** A micro-batch's native calls are under way: the pipeline must not be closed meanwhile. */
+  private calling = false;
+  /** The partition left this worker: its pipeline is closed as soon as no call is under way. */
+  private retired = false;
   /** The last committed checkpoint (undefined: none yet). */
   checkpoint: Checkpoint | undefined;
   /** Next offset the source should deliver; anything below is a repeat. */
@@ -47,6 +52,35 @@ export class PartitionState {
   paused = false;
 
   constructor(readonly partition: number) {}
+
+  /** Installs a freshly restored pipeline, freeing the one it replaces (a restore runs between micro-batches). */
+  usePipeline(pipeline: SpeedPipeline): void {
+    if (this.calling) throw new Error(`partition ${this.partition}: pipeline replaced during a micro-batch`);
+    if (this.pipeline !== pipeline) this.pipeline?.close();
+    this.pipeline = pipeline;
+  }
+
+  /** Runs one micro-batch's native calls; a partition that left meanwhile has its pipeline freed right after them. */
+  async calls<T>(fn: (pipeline: SpeedPipeline) => Promise<T>): Promise<T> {
+    this.calling = true;
+    try {
+      return await fn(this.pipeline!);
+    } finally {
+      this.calling = false;
+      if (this.retired) this.closePipeline();
+    }
+  }
+
+  /** The partition left this worker (revoked, or the worker stopped): its native state is freed now, or after the call under way. */
+  retire(): void {
+    this.retired = true;
+    if (!this.calling) this.closePipeline();
+  }
+
+  private closePipeline(): void {
+    this.pipeline?.close();
+    this.pipeline = null;
+  }
 
   /** Records received and not yet processed. */
   get pending(): number {

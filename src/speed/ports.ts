@@ -42,6 +42,8 @@ export interface SpeedPipeline {
   /** Raises the watermark to at least `t` (a restored checkpoint's), so lateness is decided as before the restore. */
   raiseWatermark(t: number): void;
   viewNames(): string[];
+  /** Frees the native view states now (any later call fails): a revoked partition's states should not wait for V8's garbage collection, which does not see native memory. */
+  close(): void;
 }
 
 /** The JSON spec a pipeline is compiled from (docs/native-contract.md). */

@@ -218,6 +218,7 @@ export class SpeedWorker {
       await this.boundary?.stop();
       await this.options.source.stop().catch((err: Error) => this.logger.warn({ err: err.message }, 'source did not stop cleanly'));
       await this.options.deadLetters?.close().catch(() => {});
+      for (const part of this.partitions.values()) part.retire();
       this.logger.info({ ...this.counts }, 'speed worker stopped');
     }
   }
@@ -229,6 +230,7 @@ export class SpeedWorker {
     for (const [p, part] of this.partitions) {
       if (!owned.has(p)) {
         this.partitions.delete(p);
+        part.retire();
         this.options.deadLetters?.clear(p);
         this.metrics.lag.remove({ topic: this.topic, partition: String(p) });
         this.logger.info({ partition: p, pending: part.pending }, 'partition revoked; its state stays with its last checkpoint');
@@ -356,11 +358,19 @@ export class SpeedWorker {
     const checkpoint = await this.checkpointer.recover(this.topic, part.partition);
     const pipeline = this.options.createPipeline(this.options.spec);
     const views = this.options.stores.views;
-    if (checkpoint && views) {
-      for (const [view, key] of Object.entries(checkpoint.views)) pipeline.restore(view, await views.getBytes(key));
+    try {
+      if (checkpoint && views) {
+        for (const [view, key] of Object.entries(checkpoint.views)) pipeline.restore(view, await views.getBytes(key));
+      }
+    } catch (err) {
+      pipeline.close();
+      throw err;
     }
-    if (!this.owns(part)) return;
-    part.pipeline = pipeline;
+    if (!this.owns(part)) {
+      pipeline.close();
+      return;
+    }
+    part.usePipeline(pipeline);
     part.checkpoint = checkpoint;
     part.coverage = { ...(checkpoint?.batchCoverage ?? {}) };
     for (const [view, t] of Object.entries(part.coverage)) pipeline.setViewRange(view, t, OPEN_END);
@@ -400,13 +410,14 @@ export class SpeedWorker {
 
   /** One micro-batch through the pipeline; returns how many messages it took. */
   private async processMicroBatch(part: PartitionState): Promise<number> {
-    const pipeline = part.pipeline!;
     const messages = part.take(this.maxBatchRecords);
     const batch = joinMessages(messages);
     const reports: PushReportLike[] = [];
     try {
-      if (batch.bytes.length > 0) reports.push(await pipeline.pushAsync(batch.bytes));
-      reports.push(await pipeline.finishAsync());
+      await part.calls(async (pipeline) => {
+        if (batch.bytes.length > 0) reports.push(await pipeline.pushAsync(batch.bytes));
+        reports.push(await pipeline.finishAsync());
+      });
     } catch (err) {
       // The pipeline refuses to go on (rules with onError: halt): stop before
       // any checkpoint passes this micro-batch.

@@ -17,6 +17,8 @@ function stderrLogger(topic: string): SpeedLogger {
 export interface TestWorker {
   worker: SpeedWorker;
   source: KafkaSource;
+  /** Every pipeline the worker created, in order (restores included). */
+  pipelines: Pipeline[];
   /** Settles when the worker stops. */
   done: Promise<void>;
 }
@@ -32,6 +34,7 @@ export async function startWorker(options: {
 }): Promise<TestWorker> {
   const producer = testKafka(options.brokers).producer();
   await producer.connect();
+  const pipelines: Pipeline[] = [];
   const source = new KafkaSource({
     brokers: options.brokers,
     topic: options.topic,
@@ -46,7 +49,11 @@ export async function startWorker(options: {
   const worker = new SpeedWorker({
     source,
     spec: options.spec ?? pipelineSpec(),
-    createPipeline: (spec) => Pipeline.create(spec as Parameters<typeof Pipeline.create>[0]),
+    createPipeline: (spec) => {
+      const pipeline = Pipeline.create(spec as Parameters<typeof Pipeline.create>[0]);
+      pipelines.push(pipeline);
+      return pipeline;
+    },
     mode: 'speed',
     stores: options.stores,
     deadLetters: new KafkaDeadLetterSink(producer, `${options.topic}.dlq`),
@@ -59,5 +66,5 @@ export async function startWorker(options: {
   });
   const done = worker.run();
   done.catch(() => {});
-  return { worker, source, done };
+  return { worker, source, pipelines, done };
 }

@@ -58,6 +58,23 @@ struct FieldInfo {
     name: String,
     ty: FieldType,
     unit: EpochUnit,
+    /// The bytes `"name":` when the name needs no escape in JSON: records
+    /// written by one producer repeat their keys in schema order, so the
+    /// reader first tries the expected field's key as one literal.
+    key_literal: Option<Box<[u8]>>,
+}
+
+/// `"name":`, or `None` when the name holds a byte JSON would escape (such
+/// a key never appears verbatim, and its raw bytes could match broken text).
+fn key_literal(name: &str) -> Option<Box<[u8]>> {
+    if name.bytes().any(|c| STRING_STOP[c as usize]) {
+        return None;
+    }
+    let mut lit = Vec::with_capacity(name.len() + 3);
+    lit.push(b'"');
+    lit.extend_from_slice(name.as_bytes());
+    lit.extend_from_slice(b"\":");
+    Some(lit.into_boxed_slice())
 }
 
 /// Reads NDJSON records against one schema.
@@ -352,6 +369,7 @@ impl JsonReader {
                     name: f.name.clone(),
                     ty: f.ty,
                     unit: f.unit,
+                    key_literal: key_literal(&f.name),
                 })
                 .collect(),
             lookup: schema
@@ -444,14 +462,20 @@ impl JsonReader {
             cur.i += 1;
         } else {
             loop {
-                if cur.peek() != Some(b'"') {
-                    return malformed(cur.i, "expected a key");
-                }
-                let key = cur.string()?;
+                let schema_field = match self.expected_key(cur, expected) {
+                    Some(f) => Some(f),
+                    None => {
+                        if cur.peek() != Some(b'"') {
+                            return malformed(cur.i, "expected a key");
+                        }
+                        let key = cur.string()?;
+                        cur.ws();
+                        cur.expect(b':', "expected ':'")?;
+                        self.field_of(rec, key, expected)
+                    }
+                };
                 cur.ws();
-                cur.expect(b':', "expected ':'")?;
-                cur.ws();
-                match self.field_of(rec, key, expected) {
+                match schema_field {
                     Some(f) => {
                         expected = f + 1;
                         if slots[f] != Slot::Absent {
@@ -488,6 +512,21 @@ impl JsonReader {
             return malformed(cur.i, "unexpected text after the object");
         }
         Ok(true)
+    }
+
+    /// The expected field, when its key literal (`"name":`) is next: the
+    /// cursor moves past it. Anything else (escapes, spaces before the
+    /// colon, another key) takes the general path.
+    #[inline(always)]
+    fn expected_key(&self, cur: &mut Cursor, expected: usize) -> Option<usize> {
+        let lit = self.fields.get(expected)?.key_literal.as_deref()?;
+        let end = cur.i + lit.len();
+        if end <= cur.b.len() && same_key(lit, &cur.b[cur.i..end]) {
+            cur.i = end;
+            Some(expected)
+        } else {
+            None
+        }
     }
 
     /// The schema field a key names, trying the expected one first.
@@ -661,6 +700,55 @@ mod tests {
 
     fn code(rec: &str) -> RejectCode {
         read(rec).unwrap_err().code
+    }
+
+    /// Reads `rec` with and without the key-literal fast path.
+    fn read_both(rec: &str) -> [Result<(Vec<Slot>, String), RecordError>; 2] {
+        let s = schema();
+        let mut fast = JsonReader::new(&s);
+        let mut general = JsonReader::new(&s);
+        for f in &mut general.fields {
+            f.key_literal = None;
+        }
+        [&mut fast, &mut general].map(|r| {
+            let mut slots = vec![Slot::Absent; s.fields.len()];
+            let mut scratch = String::new();
+            r.read(rec, &mut slots, &mut scratch, &s)
+                .map(|()| (slots, scratch))
+        })
+    }
+
+    #[test]
+    fn key_literals_only_for_names_json_writes_verbatim() {
+        assert_eq!(key_literal("ts").as_deref(), Some(&b"\"ts\":"[..]));
+        assert_eq!(key_literal("a\"b"), None);
+        assert_eq!(key_literal("a\\b"), None);
+        assert_eq!(key_literal("tab\there"), None);
+    }
+
+    proptest::proptest! {
+        /// The fast path reads exactly what the general path reads: keys in
+        /// or out of order, escaped, spaced, repeated, unknown or cut short,
+        /// and values of any kind.
+        #[test]
+        fn expected_key_literals_read_like_the_general_path(
+            members in proptest::collection::vec((0usize..9, 0usize..4, 0usize..8), 0..8),
+            cut in proptest::option::of(0usize..80),
+        ) {
+            const KEYS: [&str; 9] = ["ts", "s", "i", "f", "b", "x", "t\\u0073", "tsx", "s\\\"q"];
+            const SEPS: [&str; 4] = [":", " :", ": ", "\t:\n"];
+            const VALUES: [&str; 8] = ["1000", "\"abc\"", "-3", "2.5", "true", "null", "{\"k\":[1]}", "\"1970-01-01T00:00:01Z\""];
+            let body: Vec<String> = members
+                .iter()
+                .map(|&(k, sep, v)| format!("\"{}\"{}{}", KEYS[k], SEPS[sep], VALUES[v]))
+                .collect();
+            let mut rec = format!("{{{}}}", body.join(","));
+            if let Some(at) = cut {
+                rec.truncate(at.min(rec.len()));
+            }
+            let [fast, general] = read_both(&rec);
+            proptest::prop_assert_eq!(fast, general, "record {}", rec);
+        }
     }
 
     #[test]
