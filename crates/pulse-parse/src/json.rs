@@ -2,7 +2,8 @@
 //!
 //! A hand-written scanner over the record's bytes: keys are matched to
 //! schema fields (trying the field after the previous one first, since keys
-//! usually come in schema order), values are parsed into their field's type
+//! usually come in schema order: its whole `"name":` literal is compared
+//! before the key is scanned at all), values are parsed into their field's type
 //! on the spot, and values of unknown keys are skipped — validated but never
 //! built. Nesting is tracked on an explicit stack, so depth cannot overflow
 //! the call stack.
