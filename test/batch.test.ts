@@ -146,6 +146,7 @@ describe('batch run against S3', () => {
     ]);
     expect(rejects.every((r) => r.object === 'date=2026-01-02/mixed.ndjson' && r.reason.length > 0 && typeof r.byteOffset === 'number')).toBe(true);
     expect(rejects[1].raw).toBe('{not json');
+    expect(rejects[2].reason).toBe('temp_range: temp must be >= -50 and <= 150');
 
     const events = (await l.store.getBytes(eventsKey(result.runId))).toString().trim().split('\n').map((s) => JSON.parse(s).type);
     expect(events[0]).toBe('run.start');

@@ -54,7 +54,7 @@ describe('dead letters', () => {
     const batch = joinMessages([msg(10, '{"ok":1}'), msg(11, '{"bad":'), msg(12, null), msg(13, '{"t":999}\n{"t":"x"}')]);
     const rejects = [
       { line: 2, byteOffset: batch.starts[1]!, kind: 'malformed_json', ruleIds: [], reason: 'unexpected end' },
-      { line: 3, byteOffset: batch.starts[2]!, kind: 'rule_failed', ruleIds: ['t_range'], reason: 'failed rules: t_range' },
+      { line: 3, byteOffset: batch.starts[2]!, kind: 'rule_failed', ruleIds: ['t_range'], reason: 't_range: t must be >= 0 and <= 100' },
       { line: 4, byteOffset: batch.starts[2]! + 10, kind: 'type_mismatch', ruleIds: [], field: 't', reason: "field 't': expected int64" },
     ];
     const letters = deadLettersFor('events', 2, batch, rejects, Date.UTC(2026, 0, 1));
@@ -63,7 +63,7 @@ describe('dead letters', () => {
     expect(letters[2]!.kinds).toEqual(['rule_failed', 'type_mismatch']);
     expect(letters[2]!.ruleIds).toEqual(['t_range']);
     const headers = deadLetterHeaders(letters[2]!);
-    expect(headers[DLQ_HEADERS.reason]).toBe("failed rules: t_range; field 't': expected int64");
+    expect(headers[DLQ_HEADERS.reason]).toBe("t_range: t must be >= 0 and <= 100; field 't': expected int64");
     expect(headers[DLQ_HEADERS.sourceTopic]).toBe('events');
     expect(headers[DLQ_HEADERS.sourcePartition]).toBe('2');
     expect(headers[DLQ_HEADERS.sourceOffset]).toBe('13');

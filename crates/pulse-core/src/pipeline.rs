@@ -241,7 +241,7 @@ impl Pipeline {
                         byte_offset: offsets[row],
                         kind: RejectKind::Rule,
                         field: None,
-                        reason: format!("failed rules: {}", failed.join(", ")),
+                        reason: rule_reason(rules, &f.rules),
                         rule_ids: failed,
                         raw: None,
                     });
@@ -439,6 +439,24 @@ impl Pipeline {
     }
 }
 
+/// A rule reject's reason: each failed check's id with its configured
+/// message (or the default one the rule set derives from the check), so a
+/// dead letter or an error object says why without the config at hand.
+fn rule_reason(rules: &RuleSet, failed: &[u16]) -> String {
+    let ids = rules.rule_ids();
+    let parts: Vec<String> = failed
+        .iter()
+        .map(|&i| {
+            let id = &ids[i as usize];
+            match rules.rule_message(i as usize) {
+                Some(message) if !message.is_empty() => format!("{id}: {message}"),
+                _ => id.clone(),
+            }
+        })
+        .collect();
+    parts.join("; ")
+}
+
 impl ViewSlot {
     fn state_name(&self) -> &str {
         self.spec.name.as_str()
@@ -477,5 +495,30 @@ mod tests {
         assert_eq!(restored.watermark(), Some(9000));
         let report = restored.push(b"{\"ts\":2000,\"k\":\"a\"}\n").unwrap();
         assert_eq!((report.late, report.applied), (1, 0));
+    }
+
+    #[test]
+    fn a_rule_reject_gives_each_failed_check_with_its_message() {
+        let spec = r#"{
+            "schema": { "fields": [ { "name": "ts", "type": "timestamp", "nullable": false }, { "name": "t", "type": "int64" } ], "eventTime": "ts" },
+            "parse": { "format": "ndjson" },
+            "rules": { "checks": [
+                { "id": "t_range", "field": "t", "range": { "min": 0, "max": 100 }, "message": "t is a percentage" },
+                { "id": "t_known", "field": "t", "in": [1, 2] }
+            ] },
+            "views": []
+        }"#;
+        let mut p = Pipeline::new(PipelineSpec::from_json(spec).unwrap()).unwrap();
+        let report = p
+            .push(b"{\"ts\":1,\"t\":1}\n{\"ts\":2,\"t\":200}\n")
+            .unwrap();
+        assert_eq!(report.rejects.len(), 1);
+        let reject = &report.rejects[0];
+        assert_eq!((reject.line, &reject.kind), (2, &RejectKind::Rule));
+        assert_eq!(reject.rule_ids, ["t_range", "t_known"]);
+        assert_eq!(
+            reject.reason,
+            "t_range: t is a percentage; t_known: t must be one of 1, 2"
+        );
     }
 }

@@ -62,8 +62,8 @@ export function formatReport(r: RulesReport): string {
   if (r.firstRejects.length) {
     lines.push('', `first ${r.firstRejects.length} rejects:`);
     for (const x of r.firstRejects) {
-      const rules = x.ruleIds.length ? ` [${x.ruleIds.join(', ')}]` : '';
-      lines.push(`  line ${x.line}: ${x.kind}${rules}: ${x.reason}`);
+      // A rule reject's reason names each failed rule with its message.
+      lines.push(`  line ${x.line}: ${x.kind}: ${x.reason}`);
     }
   }
   return lines.join('\n');
