@@ -11,10 +11,11 @@
  * explains it for users.
  */
 import { tableFromIPC, type Table } from 'apache-arrow';
+import type { FieldType } from './field-type.js';
 import { native } from './native.js';
 import type { NativeParser, ParseOutput } from '../../native/binding.cjs';
 
-export type FieldType = 'string' | 'int64' | 'float64' | 'bool' | 'timestamp';
+export type { FieldType } from './field-type.js';
 
 /** One field of the record schema. */
 export interface FieldSpec {

@@ -7,10 +7,11 @@
  */
 import type { Table } from 'apache-arrow';
 import { tableFromBuffer, tableToBuffer } from './arrow.js';
+import type { FieldType } from './field-type.js';
 import { native } from './native.js';
 import type { NativeRuleSet, RulesEvaluation } from '../../native/binding.cjs';
 
-export type FieldType = 'string' | 'int64' | 'float64' | 'bool' | 'timestamp';
+export type { FieldType } from './field-type.js';
 
 /** The record schema rules are compiled against (the contract's schema JSON). */
 export interface RuleSchema {

@@ -4,13 +4,14 @@
  * come out as apache-arrow Tables; they cross the boundary as Arrow IPC
  * bytes. The JSON shapes follow `docs/native-contract.md` ("Views").
  */
-import { Bool, Float64, Int64, Table, TimestampMillisecond, Utf8, tableFromIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { Table, tableFromIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import type { NativeViewState } from '../../native/binding.cjs';
 import { tableToBuffer } from './arrow.js';
+import { arrowType, type FieldType } from './field-type.js';
 import { native } from './native.js';
 
 /** A field type of the record schema. */
-export type FieldType = 'string' | 'int64' | 'float64' | 'bool' | 'timestamp';
+export type { FieldType } from './field-type.js';
 
 /** The record schema, as the native contract describes it. */
 export interface SchemaSpec {
@@ -199,21 +200,6 @@ export class ViewState {
 
   stats(): ViewStats {
     return this.inner.stats();
-  }
-}
-
-function arrowType(t: FieldType): DataType {
-  switch (t) {
-    case 'string':
-      return new Utf8();
-    case 'int64':
-      return new Int64();
-    case 'float64':
-      return new Float64();
-    case 'bool':
-      return new Bool();
-    case 'timestamp':
-      return new TimestampMillisecond('UTC');
   }
 }
 

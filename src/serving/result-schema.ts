@@ -3,24 +3,9 @@
  * for an empty answer when no state exists yet, so the Arrow schema a client
  * sees does not depend on whether data has arrived.
  */
-import { Bool, Field, Float64, Int64, Schema, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
-import type { FieldType } from '../config/index.js';
+import { Field, Float64, Int64, Schema, Table, TimeUnit, Timestamp, type DataType } from 'apache-arrow';
+import { arrowType } from '../core/field-type.js';
 import type { ViewDefinition } from './definition.js';
-
-function arrowType(type: FieldType): DataType {
-  switch (type) {
-    case 'string':
-      return new Utf8();
-    case 'int64':
-      return new Int64();
-    case 'float64':
-      return new Float64();
-    case 'bool':
-      return new Bool();
-    case 'timestamp':
-      return new Timestamp(TimeUnit.MILLISECOND, 'UTC');
-  }
-}
 
 /** `window_start`, `window_end`, the group fields, then one finalised column per measure. */
 export function resultSchema(definition: ViewDefinition): Schema {
