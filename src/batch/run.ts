@@ -67,6 +67,22 @@ export function openStores(job: BatchJob): Stores {
   }
 }
 
+/** What every audit report of a run (whole, shard or merge) says about where and how it ran. */
+export function auditContext(job: BatchJob, stores: Stores, runId: string, startedAt: number, shard?: { index: number; count: number }): AuditContext {
+  return {
+    runId,
+    version: versionOf(runId),
+    startedAt,
+    source: stores.source.url,
+    viewStore: stores.views.url,
+    errors: stores.errors.url,
+    rejectsPrefix: runRejectPrefix(runId),
+    concurrency: job.concurrency,
+    chunkSize: job.chunkSize,
+    ...(shard ? { shard } : {}),
+  };
+}
+
 /** Why a run ended early: the status it ends with and the message it gives. */
 export class RunFailure extends Error {
   override name = 'RunFailure';
@@ -135,17 +151,7 @@ export async function runBatch(job: BatchJob, options: RunOptions): Promise<RunR
 
   const events = new EventLog(stores.views, eventsKey(runId), runId, log, options.objectEventLevel);
   events.emit('run.start', { source: stores.source.url, viewStore: stores.views.url, errors: stores.errors.url, concurrency: job.concurrency, chunkSize: job.chunkSize });
-  const ctx: AuditContext = {
-    runId,
-    version: versionOf(runId),
-    startedAt,
-    source: stores.source.url,
-    viewStore: stores.views.url,
-    errors: stores.errors.url,
-    rejectsPrefix: runRejectPrefix(runId),
-    concurrency: job.concurrency,
-    chunkSize: job.chunkSize,
-  };
+  const ctx = auditContext(job, stores, runId, startedAt);
   const timings = { planMs: 0, processMs: 0, publishMs: 0 };
   let plan: RunPlan | undefined;
   let results: ObjectResult[] = [];

@@ -12,9 +12,8 @@
 import type { Logger } from 'pino';
 import { NotFoundError, type ObjectStore } from '../storage/index.js';
 import { MIN_EVENT_TIME } from './alignment.js';
-import { buildAudit, EXIT_CODES, summarise, type AuditContext, type PublishedView, type RunStatus } from './audit.js';
+import { buildAudit, EXIT_CODES, summarise, type PublishedView, type RunStatus } from './audit.js';
 import { EventLog, eventsKey, runPrefix } from './events.js';
-import { versionOf } from './ids.js';
 import { shardOf, type InputObject, type PartitionRange, type Shard } from './inputs.js';
 import type { BatchJob } from './job.js';
 import { RunLock } from './lock.js';
@@ -23,8 +22,7 @@ import { coverageMap, makePlan, readPlan, sharedPlan, type RunPlan } from './pla
 import { processInputs } from './process.js';
 import type { BatchProgress } from './progress.js';
 import { publishViews } from './publish.js';
-import { runRejectPrefix } from './rejects.js';
-import { classify, emitObject, failedEarly, finishRun, objectJob, openStores, pruneOldVersions, RunFailure, statusOf, totalBytes, type RunResult, type Stores } from './run.js';
+import { auditContext, classify, emitObject, failedEarly, finishRun, objectJob, openStores, pruneOldVersions, RunFailure, statusOf, totalBytes, type RunResult, type Stores } from './run.js';
 
 export { parseShard, type Shard } from './inputs.js';
 
@@ -70,18 +68,7 @@ export async function runShard(job: BatchJob, options: ShardOptions): Promise<Ru
   }
   const events = new EventLog(stores.views, `${shardPrefix(runId, shard.index)}events.jsonl`, runId, log, options.objectEventLevel);
   events.emit('run.start', { shard, source: stores.source.url });
-  const ctx: AuditContext = {
-    runId,
-    version: versionOf(runId),
-    startedAt,
-    source: stores.source.url,
-    viewStore: stores.views.url,
-    errors: stores.errors.url,
-    rejectsPrefix: runRejectPrefix(runId),
-    concurrency: job.concurrency,
-    chunkSize: job.chunkSize,
-    shard,
-  };
+  const ctx = auditContext(job, stores, runId, startedAt, shard);
   const timings = { planMs: 0, processMs: 0, publishMs: 0 };
   let plan: RunPlan | undefined;
   let mine: { item: InputObject; position: number }[] = [];
@@ -146,17 +133,7 @@ export async function mergeShards(job: BatchJob, options: { log: Logger; runId: 
   }
   const events = new EventLog(stores.views, eventsKey(runId), runId, log);
   events.emit('run.start', { merge: true });
-  const ctx: AuditContext = {
-    runId,
-    version: versionOf(runId),
-    startedAt,
-    source: stores.source.url,
-    viewStore: stores.views.url,
-    errors: stores.errors.url,
-    rejectsPrefix: runRejectPrefix(runId),
-    concurrency: job.concurrency,
-    chunkSize: job.chunkSize,
-  };
+  const ctx = auditContext(job, stores, runId, startedAt);
   const timings = { planMs: 0, processMs: 0, publishMs: 0 };
   let plan: RunPlan | undefined;
   const results: ObjectResult[] = [];
