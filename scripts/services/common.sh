@@ -220,3 +220,73 @@ lease_note() {
   [[ -f "$dir/started-for-tests" ]] && note="$note, started for tests"
   echo "$note"
 }
+
+# Spawns a server (COMMAND...), records its pid, and waits until it listens
+# on PORT and `READY_FN PID TIMEOUT` succeeds; on failure shows its log,
+# stops it and dies. Sets STARTED_PID.
+#   launch_server LABEL PID_FILE LOG PORT TIMEOUT READY_FN COMMAND...
+launch_server() {
+  local label="$1" pid_file="$2" logfile="$3" port="$4" timeout="$5" ready_fn="$6"
+  shift 6
+  local pid rc=0
+  pid="$(spawn_detached "$logfile" "$@")"
+  echo "$pid" >"$pid_file"
+  wait_listening "$pid" "$port" "$timeout" || rc=$?
+  ((rc != 0)) || "$ready_fn" "$pid" "$timeout" || rc=$?
+  if ((rc != 0)); then
+    show_log_tail "$logfile"
+    stop_pid "$pid" "$label" 10
+    rm -f "$pid_file"
+    ((rc == 2)) && die "$label exited during startup; see $logfile"
+    die "$label did not answer within ${timeout}s; see $logfile"
+  fi
+  STARTED_PID="$pid"
+}
+
+# Stops the server of PID_FILE if it is ours (marker NAME), waiting up to
+# GRACE seconds, and forgets that a test run started it.
+#   stop_server LABEL NAME PID_FILE STATE_DIR GRACE
+stop_server() {
+  local label="$1" name="$2" pid_file="$3" dir="$4" grace="$5" pid
+  pid="$(read_pid "$pid_file")"
+  if is_our_process "$pid" "$name"; then
+    stop_pid "$pid" "$label" "$grace"
+    log "$label stopped (pid $pid)"
+    if [[ "$(read_pid "$dir/started-for-tests")" == "$pid" ]]; then
+      rm -f "$dir/started-for-tests"
+    fi
+  else
+    log "$label not running"
+  fi
+  rm -f "$pid_file"
+}
+
+# One status line; returns 3 when the server is stopped.
+#   server_status NAME ADDRESS PID_FILE PORT STATE_DIR
+server_status() {
+  local name="$1" address="$2" pid_file="$3" port="$4" dir="$5" pid
+  pid="$(read_pid "$pid_file")"
+  if is_our_process "$pid" "$name"; then
+    echo "$name: running at $address (pid $pid$(lease_note "$dir"))"
+  elif port_listening "$port"; then
+    echo "$name: port $port in use, not started from this checkout$(lease_note "$dir")"
+  else
+    echo "$name: stopped"
+    return 3
+  fi
+}
+
+# A service script's commands; starts, stops and leases hold the lock.
+#   service_main NAME STATE_DIR START_FN STOP_FN STATUS_FN ARGS...
+service_main() {
+  local name="$1" dir="$2" start_fn="$3" stop_fn="$4" status_fn="$5"
+  shift 5
+  case "${1:-}" in
+    start) with_lock "$dir" "$start_fn" ;;
+    stop) with_lock "$dir" "$stop_fn" ;;
+    status) "$status_fn" ;;
+    acquire) with_lock "$dir" lease_acquire "$name" "$dir" "$start_fn" "${2:-}" ;;
+    release) with_lock "$dir" lease_release "$name" "$dir" "${2:-}" ;;
+    *) die "usage: $name.sh start|stop|status|acquire PID|release PID" ;;
+  esac
+}

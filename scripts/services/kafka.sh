@@ -218,56 +218,13 @@ kafka_start() {
   : >"$KAFKA_LOG"
 
   kafka_server_command
-  pid="$(spawn_detached "$KAFKA_LOG" "${KAFKA_SERVER[@]}")"
-  echo "$pid" >"$KAFKA_PID_FILE"
-  local rc=0
-  wait_listening "$pid" "$KAFKA_PORT" "$KAFKA_READY_TIMEOUT" || rc=$?
-  ((rc != 0)) || kafka_wait_ready "$pid" "$KAFKA_READY_TIMEOUT" || rc=$?
-  if ((rc != 0)); then
-    show_log_tail "$KAFKA_LOG"
-    stop_pid "$pid" kafka 10
-    rm -f "$KAFKA_PID_FILE"
-    ((rc == 2)) && die "Kafka exited during startup; see $KAFKA_LOG"
-    die "Kafka did not answer within ${KAFKA_READY_TIMEOUT}s; see $KAFKA_LOG"
-  fi
-  STARTED_PID="$pid"
-  log "Kafka ready at $KAFKA_BROKERS (pid $pid) in $(elapsed "$started")s; log: $KAFKA_LOG"
+  launch_server Kafka "$KAFKA_PID_FILE" "$KAFKA_LOG" "$KAFKA_PORT" "$KAFKA_READY_TIMEOUT" kafka_wait_ready "${KAFKA_SERVER[@]}"
+  log "Kafka ready at $KAFKA_BROKERS (pid $STARTED_PID) in $(elapsed "$started")s; log: $KAFKA_LOG"
   kafka_endpoint
 }
 
-kafka_stop() {
-  local pid
-  pid="$(read_pid "$KAFKA_PID_FILE")"
-  if is_our_process "$pid" kafka; then
-    stop_pid "$pid" kafka 30
-    log "Kafka stopped (pid $pid)"
-    if [[ "$(read_pid "$KAFKA_STATE/started-for-tests")" == "$pid" ]]; then
-      rm -f "$KAFKA_STATE/started-for-tests"
-    fi
-  else
-    log "Kafka not running"
-  fi
-  rm -f "$KAFKA_PID_FILE"
-}
+kafka_stop() { stop_server Kafka kafka "$KAFKA_PID_FILE" "$KAFKA_STATE" 30; }
 
-kafka_status() {
-  local pid
-  pid="$(read_pid "$KAFKA_PID_FILE")"
-  if is_our_process "$pid" kafka; then
-    echo "kafka: running at $KAFKA_BROKERS (pid $pid$(lease_note "$KAFKA_STATE"))"
-  elif port_listening "$KAFKA_PORT"; then
-    echo "kafka: port $KAFKA_PORT in use, not started from this checkout$(lease_note "$KAFKA_STATE")"
-  else
-    echo "kafka: stopped"
-    return 3
-  fi
-}
+kafka_status() { server_status kafka "$KAFKA_BROKERS" "$KAFKA_PID_FILE" "$KAFKA_PORT" "$KAFKA_STATE"; }
 
-case "${1:-}" in
-  start) with_lock "$KAFKA_STATE" kafka_start ;;
-  stop) with_lock "$KAFKA_STATE" kafka_stop ;;
-  status) kafka_status ;;
-  acquire) with_lock "$KAFKA_STATE" lease_acquire kafka "$KAFKA_STATE" kafka_start "${2:-}" ;;
-  release) with_lock "$KAFKA_STATE" lease_release kafka "$KAFKA_STATE" "${2:-}" ;;
-  *) die "usage: kafka.sh start|stop|status|acquire PID|release PID" ;;
-esac
+service_main kafka "$KAFKA_STATE" kafka_start kafka_stop kafka_status "$@"

@@ -181,56 +181,13 @@ s3_start() {
   mkdir -p "$S3_DATA"
   : >"$S3_LOG"
 
-  pid="$(spawn_detached "$S3_LOG" "${S3_JAVA[@]}")"
-  echo "$pid" >"$S3_PID_FILE"
-  local rc=0
-  wait_listening "$pid" "$S3_PORT" "$S3_READY_TIMEOUT" || rc=$?
-  ((rc != 0)) || s3_wait_ready "$pid" "$S3_READY_TIMEOUT" || rc=$?
-  if ((rc != 0)); then
-    show_log_tail "$S3_LOG"
-    stop_pid "$pid" s3proxy 10
-    rm -f "$S3_PID_FILE"
-    ((rc == 2)) && die "S3Proxy exited during startup; see $S3_LOG"
-    die "S3Proxy did not answer within ${S3_READY_TIMEOUT}s; see $S3_LOG"
-  fi
-  STARTED_PID="$pid"
-  log "S3Proxy ready at $S3_ENDPOINT (pid $pid, $backend) in $(elapsed "$started")s; log: $S3_LOG"
+  launch_server S3Proxy "$S3_PID_FILE" "$S3_LOG" "$S3_PORT" "$S3_READY_TIMEOUT" s3_wait_ready "${S3_JAVA[@]}"
+  log "S3Proxy ready at $S3_ENDPOINT (pid $STARTED_PID, $backend) in $(elapsed "$started")s; log: $S3_LOG"
   s3_endpoint
 }
 
-s3_stop() {
-  local pid
-  pid="$(read_pid "$S3_PID_FILE")"
-  if is_our_process "$pid" s3; then
-    stop_pid "$pid" s3proxy 20
-    log "S3Proxy stopped (pid $pid)"
-    if [[ "$(read_pid "$S3_STATE/started-for-tests")" == "$pid" ]]; then
-      rm -f "$S3_STATE/started-for-tests"
-    fi
-  else
-    log "S3Proxy not running"
-  fi
-  rm -f "$S3_PID_FILE"
-}
+s3_stop() { stop_server S3Proxy s3 "$S3_PID_FILE" "$S3_STATE" 20; }
 
-s3_status() {
-  local pid
-  pid="$(read_pid "$S3_PID_FILE")"
-  if is_our_process "$pid" s3; then
-    echo "s3: running at $S3_ENDPOINT (pid $pid$(lease_note "$S3_STATE"))"
-  elif port_listening "$S3_PORT"; then
-    echo "s3: port $S3_PORT in use, not started from this checkout$(lease_note "$S3_STATE")"
-  else
-    echo "s3: stopped"
-    return 3
-  fi
-}
+s3_status() { server_status s3 "$S3_ENDPOINT" "$S3_PID_FILE" "$S3_PORT" "$S3_STATE"; }
 
-case "${1:-}" in
-  start) with_lock "$S3_STATE" s3_start ;;
-  stop) with_lock "$S3_STATE" s3_stop ;;
-  status) s3_status ;;
-  acquire) with_lock "$S3_STATE" lease_acquire s3 "$S3_STATE" s3_start "${2:-}" ;;
-  release) with_lock "$S3_STATE" lease_release s3 "$S3_STATE" "${2:-}" ;;
-  *) die "usage: s3.sh start|stop|status|acquire PID|release PID" ;;
-esac
+service_main s3 "$S3_STATE" s3_start s3_stop s3_status "$@"
