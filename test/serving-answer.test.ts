@@ -58,6 +58,14 @@ describe('answer encoding', () => {
     );
   });
 
+  it('keeps text that starts with U+FEFF (apache-arrow\'s own decoder drops it)', () => {
+    const rows = ['\uFEFF', '\uFEFFdev-1', 'dev-\uFEFF'].map((device, i) => ({ start: i * 60_000, device, count: 1n, mean: 1, flag: true }));
+    const t = table(rows);
+    expect(t.getChild('device')!.get(1)).toBe('dev-1');
+    const parsed = JSON.parse(rowsJson([t], null).json) as { device: string }[];
+    expect(parsed.map((r) => r.device)).toEqual(rows.map((r) => r.device));
+  });
+
   it('encodes the same rows as Arrow IPC, with a complete column', () => {
     const rows = [
       { start: 0, device: 'a', count: 1n, mean: 1.5, flag: true },

@@ -4,7 +4,8 @@
  * rows as an Arrow IPC stream. Encoding happens once per query and version
  * (see `ServedView.memo`); only the freshness block is fresh per request.
  */
-import { Bool, DataType, Table, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { Bool, DataType, Table, tableToIPC, vectorFromArray, type Utf8, type Vector } from 'apache-arrow';
+import { utf8Values } from '../core/arrow.js';
 import { isoTime } from './time.js';
 
 /** The media type of Arrow IPC streams. */
@@ -18,7 +19,7 @@ function jsonColumn(vector: Vector, type: DataType): string[] {
   const n = vector.length;
   const out = new Array<string>(n);
   const valid = vector.nullCount > 0 ? (i: number) => vector.isValid(i) : () => true;
-  const values = vector.toArray() as ArrayLike<unknown>;
+  const values = (DataType.isUtf8(type) ? utf8Values(vector as Vector<Utf8>) : vector.toArray()) as ArrayLike<unknown>;
   if (DataType.isTimestamp(type) || DataType.isDate(type)) {
     for (let i = 0; i < n; i++) {
       const ms = Number(values[i]);
